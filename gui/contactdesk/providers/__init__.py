@@ -1,0 +1,1 @@
+"""Provider clients: pure Python + requests, no Qt. Imports ``core`` only."""
