@@ -7,6 +7,7 @@ Phones are valid numbers for their region (checked with ``phonenumbers``).
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -150,31 +151,47 @@ def _ascii_local(first: str | None, last: str | None, rng: random.Random) -> str
     return f"{base}{rng.randrange(100)}"
 
 
-def _phone(region: str, rng: random.Random, used: set[str]) -> str:
-    """A valid mobile-looking number for ``region``, unique within ``used``."""
+@functools.cache
+def _mobile_template(region: str) -> tuple[int, str, int]:
+    """(country code, example national number, digits kept) for ``region``, computed once.
+
+    Looking the example up costs more than everything else per person, so it is cached.
+    """
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     if example is None:
         example = phonenumbers.example_number(region)
-    assert example is not None
+    if example is None:
+        raise ValueError(f"no example phone number for region {region!r}")
     national = str(example.national_number)
+    # keep the example's leading digits (they carry the mobile prefix), randomise the rest
+    return int(example.country_code), national, max(1, len(national) - 6)
+
+
+def _phone(region: str, rng: random.Random, used: set[str]) -> str:
+    """A valid mobile-looking number for ``region``, unique within ``used``."""
+    country_code, national, keep = _mobile_template(region)
+    head, tail = national[:keep], len(national) - keep
     while True:
-        # keep the example's leading digits (they carry the mobile prefix), randomise the rest
-        keep = max(1, len(national) - 6)
-        candidate_nat = national[:keep] + "".join(
-            str(rng.randrange(10)) for _ in range(len(national) - keep)
-        )
+        candidate_nat = head + "".join(str(rng.randrange(10)) for _ in range(tail))
         num = phonenumbers.PhoneNumber(
-            country_code=example.country_code, national_number=int(candidate_nat)
+            country_code=country_code, national_number=int(candidate_nat)
         )
         if not phonenumbers.is_valid_number(num):
             continue
-        e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+        # the national part never starts with 0 (the example's first digit is kept), so this
+        # is exactly what format_number(..., E164) gives, without its overhead
+        e164 = f"+{country_code}{candidate_nat}"
         if e164 not in used:
             used.add(e164)
             return e164
 
 
-def people(count: int, *, regions: tuple[str, ...], seed: int) -> Iterator[Person]:
+DEFAULT_REGIONS = ("BD", "GB", "NG", "US")
+
+
+def people(
+    count: int, *, regions: tuple[str, ...] = DEFAULT_REGIONS, seed: int
+) -> Iterator[Person]:
     """``count`` deterministic people with phones spread over ``regions``."""
     rng = random.Random(seed)
     used: set[str] = set()
