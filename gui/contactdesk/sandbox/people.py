@@ -160,11 +160,11 @@ def _mobile_template(region: str) -> tuple[int, str, int]:
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     if example is None:
         example = phonenumbers.example_number(region)
-    if example is None:
+    if example is None or example.country_code is None:
         raise ValueError(f"no example phone number for region {region!r}")
     national = str(example.national_number)
     # keep the example's leading digits (they carry the mobile prefix), randomise the rest
-    return int(example.country_code), national, max(1, len(national) - 6)
+    return example.country_code, national, max(1, len(national) - 6)
 
 
 def _phone(region: str, rng: random.Random, used: set[str]) -> str:
