@@ -198,14 +198,30 @@ class KeychainStatus:
         return self.state is KeychainState.USABLE
 
 
+@dataclass(frozen=True, slots=True)
+class KeychainName:
+    """How to name a keychain to a person: ``full`` in settings, ``short`` in sentences."""
+
+    full: str
+    short: str
+
+    @property
+    def subject(self) -> str:
+        """``short`` at the start of a sentence ("The macOS Keychain is locked.")."""
+        return self.short[:1].upper() + self.short[1:]
+
+
 _PLAIN_NAMES = {
-    "keyring.backends.SecretService.Keyring": "Secret Service",
-    "keyring.backends.libsecret.Keyring": "Secret Service",
-    "keyring.backends.kwallet.DBusKeyring": "KWallet",
-    "keyring.backends.kwallet.DBusKeyringKWallet4": "KWallet",
-    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager",
-    "keyring.backends.macOS.Keyring": "macOS Keychain",
+    "keyring.backends.SecretService.Keyring": None,  # named after the program behind it
+    "keyring.backends.libsecret.Keyring": None,
+    "keyring.backends.kwallet.DBusKeyring": KeychainName("KWallet", "KWallet"),
+    "keyring.backends.kwallet.DBusKeyringKWallet4": KeychainName("KWallet", "KWallet"),
+    "keyring.backends.Windows.WinVaultKeyring": KeychainName(
+        "Windows Credential Manager", "Windows Credential Manager"
+    ),
+    "keyring.backends.macOS.Keyring": KeychainName("macOS Keychain", "the macOS Keychain"),
 }
+_SECRET_SERVICE = KeychainName("Secret Service", "the Secret Service keychain")
 # Which program answers on the Secret Service bus, by its process name (/proc/<pid>/comm).
 _SECRET_SERVICE_DAEMONS = (
     ("gnome-keyring", "GNOME Keyring"),
@@ -251,21 +267,21 @@ def _secret_service_daemon() -> str | None:
     return None
 
 
-def _plain_name(backend: keyring.backend.KeyringBackend, *, ask_bus: bool) -> tuple[str, str]:
-    """(full name, short name for sentences).
+def keychain_name(backend: keyring.backend.KeyringBackend, *, ask_bus: bool) -> KeychainName:
+    """A plain name, e.g. ("GNOME Keyring (Secret Service)", "GNOME Keyring").
 
-    For example ("GNOME Keyring (Secret Service)", "GNOME Keyring").
+    ``ask_bus`` asks D-Bus which program provides the Secret Service; that can block, so
+    only do it on a thread with a deadline.
     """
-    name = _PLAIN_NAMES.get(_class_path(backend))
-    if name is None:
+    path = _class_path(backend)
+    if path not in _PLAIN_NAMES:
         named = str(getattr(type(backend), "name", "") or type(backend).__name__)
-        return named, named
-    if name == "Secret Service":
-        daemon = _secret_service_daemon() if ask_bus else None
-        if daemon:
-            return f"{daemon} (Secret Service)", daemon
-        return name, "your desktop's keychain (Secret Service)"
-    return name, name
+        return KeychainName(named, named)
+    known = _PLAIN_NAMES[path]
+    if known is not None:
+        return known
+    daemon = _secret_service_daemon() if ask_bus else None
+    return KeychainName(f"{daemon} (Secret Service)", daemon) if daemon else _SECRET_SERVICE
 
 
 def _is_windows_vault(backend: keyring.backend.KeyringBackend) -> bool:
@@ -320,6 +336,7 @@ class SecretStore:
         self._session: dict[str, Secret] = {}
         self._session_lock = threading.Lock()
         self._stuck: threading.Thread | None = None
+        self._names: dict[str, KeychainName] = {}
 
     def install_redaction(self, handler: logging.Handler) -> RedactSecrets:
         """Scrub every key this store has seen from records ``handler`` writes."""
@@ -341,44 +358,49 @@ class SecretStore:
                 f"No keychain was found, so keys cannot be kept between sessions. {advice}",
             )
         target = effective
+        named: list[KeychainName] = []
 
-        def check() -> tuple[str, str]:
-            # The keychain this store writes to is the chainer's first, so read through it.
+        def check() -> None:
+            # Named first: the name is worth having even when the read then fails.
+            named.append(self._name_of(target, ask_bus=True))
+            # Read through ``backend`` itself: for a chainer that is what set/get will do.
             backend.get_password(SERVICE, PROBE_USERNAME)
-            return _plain_name(target, ask_bus=True)
 
-        fallback, short = _plain_name(target, ask_bus=False)
         try:
-            name, short = self._call(check, timeout)
+            self._call(check, timeout)
         except TimeoutError:
+            name = self._name_of(target, ask_bus=False)
             return KeychainStatus(
                 KeychainState.TIMED_OUT,
-                fallback,
-                f"The keychain ({short}) did not answer within {timeout:g} seconds. It may be "
-                "locked and waiting for its password: unlock it, then restart Contact Desk. "
+                name.full,
+                f"{name.subject} did not answer within {timeout:g} seconds. It may be locked "
+                "and waiting for its password: unlock it, then restart Contact Desk. "
                 f"{_SESSION_HINT}",
             )
         except keyring.errors.KeyringLocked:
+            name = self._name_of(target, ask_bus=False)
             return KeychainStatus(
                 KeychainState.LOCKED,
-                fallback,
-                f"The keychain ({short}) is locked. Unlock it with your login password, "
-                f"then try again. {_SESSION_HINT}",
+                name.full,
+                f"{name.subject} is locked. Unlock it with your login password, then try "
+                f"again. {_SESSION_HINT}",
             )
         except keyring.errors.NoKeyringError:
             return KeychainStatus(
                 KeychainState.MISSING,
-                fallback,
+                "none",
                 f"No keychain was found, so keys cannot be kept between sessions. {advice}",
             )
         except Exception as exc:
+            name = self._name_of(target, ask_bus=False)
             return KeychainStatus(
                 KeychainState.FAILED,
-                fallback,
-                f"The keychain ({short}) reported a problem. {advice} {_SESSION_HINT}",
+                name.full,
+                f"{name.subject} reported a problem. {advice} {_SESSION_HINT}",
                 detail=self._detail(exc),
             )
-        return KeychainStatus(KeychainState.USABLE, name, f"Keys are kept in {short}.")
+        name = self._name_of(target, ask_bus=False)
+        return KeychainStatus(KeychainState.USABLE, name.full, f"Keys are kept in {name.short}.")
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -451,18 +473,18 @@ class SecretStore:
                 f"There is no keychain on this computer to {doing.split(maxsplit=1)[0]} keys. "
                 f"{setup_advice(self._platform)} {_SESSION_HINT}"
             )
-        _, short = _plain_name(effective, ask_bus=False)
+        name = self._name_of(effective, ask_bus=False)
         try:
             return self._call(lambda: op(backend), self._timeout)
         except TimeoutError:
             raise KeychainTimedOut(
-                f"The keychain ({short}) did not answer in time. It may be locked and waiting "
-                f"for its password: unlock it, then try again. {_SESSION_HINT}"
+                f"{name.subject} did not answer in time. It may be locked and waiting for "
+                f"its password: unlock it, then try again. {_SESSION_HINT}"
             ) from None
         except keyring.errors.KeyringLocked:
             raise KeychainLocked(
-                f"Could not {doing} the keychain ({short}) because it is locked. "
-                f"Unlock it, then try again. {_SESSION_HINT}"
+                f"Could not {doing} {name.short} because it is locked. Unlock it, then try "
+                f"again. {_SESSION_HINT}"
             ) from None
         except keyring.errors.NoKeyringError:
             raise KeychainUnavailable(
@@ -471,12 +493,19 @@ class SecretStore:
             ) from None
         except Exception as exc:
             detail = self._detail(exc)
-            log.warning("keychain: could not %s %s: %s", doing, short, detail)
+            log.warning("keychain: could not %s %s: %s", doing, name.full, detail)
             raise KeychainFailed(
-                f"Could not {doing} the keychain ({short}). Try again; if it keeps failing, "
-                f"restart your computer. {_SESSION_HINT}",
+                f"Could not {doing} {name.short}. Try again; if it keeps failing, restart "
+                f"your computer. {_SESSION_HINT}",
                 detail=detail,
             ) from None
+
+    def _name_of(self, backend: keyring.backend.KeyringBackend, *, ask_bus: bool) -> KeychainName:
+        """The backend's plain name; what the bus told the probe is remembered for later."""
+        path = _class_path(backend)
+        if ask_bus:
+            self._names[path] = keychain_name(backend, ask_bus=True)
+        return self._names.get(path) or keychain_name(backend, ask_bus=False)
 
     def _call(self, fn: Callable[[], T], timeout: float) -> T:
         """Run ``fn`` on a daemon thread; ``TimeoutError`` if it has not returned in time.
