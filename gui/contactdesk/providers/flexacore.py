@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from contactdesk.core.errors import (
@@ -31,9 +29,11 @@ from contactdesk.core.errors import (
     ValidationFailed,
 )
 from contactdesk.core.models import Contact, Group, Page
-from contactdesk.core.schema import Capabilities, FieldSpec, FieldType, RatePlan
+from contactdesk.core.schema import Capabilities, FieldSpec, RatePlan
 from contactdesk.providers import flexacore_routes as routes
+from contactdesk.providers import flexacore_schema as schema
 from contactdesk.providers.flexacore_answers import Action, PhoneSavedButRejected, interpreter
+from contactdesk.providers.flexacore_paging import PageWalker
 from contactdesk.providers.flexacore_routes import Route, checked_uid, same_uid
 from contactdesk.providers.flexacore_shapes import (
     contact_from_row,
@@ -43,8 +43,6 @@ from contactdesk.providers.flexacore_shapes import (
     name_key,
     page_from_paginator,
     phone_for_wire,
-    phone_validator,
-    text_validator,
 )
 from contactdesk.providers.http import HttpPolicy
 from contactdesk.providers.ratelimit import RateLimiter
@@ -52,41 +50,6 @@ from contactdesk.providers.ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-PAGE_SIZE = 25
-
-#: Ultimate SMS 3.1.0 has no throttle; 3.0.1 allows 1000 requests a minute per client IP
-RATE_PLANS = (
-    RatePlan("Ultimate SMS 3.1 (no limit)", None),
-    RatePlan("Ultimate SMS 3.0 (1000 a minute)", 1000, 60.0),
-)
-
-CAPABILITIES = Capabilities(
-    groups=True,
-    tags=False,
-    server_search=False,
-    custom_fields=False,
-    consent=False,
-    opt_out_visible=False,
-    page_size=PAGE_SIZE,
-    max_page_size=PAGE_SIZE,
-    rate_plans=RATE_PLANS,
-    create_may_send_sms=True,
-    server_dedupes=False,
-)
-
-FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec(
-        "phone",
-        "Phone",
-        FieldType.PHONE,
-        required=True,
-        validator=phone_validator,
-        help="International form, country code first, e.g. +880 1700-000001.",
-    ),
-    FieldSpec("first_name", "First name", validator=text_validator),
-    FieldSpec("last_name", "Last name", validator=text_validator),
-)
 
 # how many times a write whose outcome was unknown is checked and sent again
 _ATTEMPTS = 3
@@ -96,34 +59,6 @@ _BACKOFF = 0.25
 
 # a token is one printable run (Sanctum: "<id>|<40 chars>"); whitespace would break the header
 _TOKEN = re.compile(r"[\x21-\x7e]+")
-
-_LIST_GROUPS = Action("read the groups")
-_SHOW_GROUP = Action("read this group", subject="group")
-_CREATE_GROUP = Action(
-    "create groups",
-    invalid="Flexacore refused the group name. Another group may already use it "
-    "(Flexacore ignores capitals and accents when it compares names).",
-    invalid_field="name",
-)
-_RENAME_GROUP = Action(
-    "rename groups",
-    invalid="Flexacore refused the new name or the sending server number. Another group may "
-    "already use the name; otherwise check the sending server number in account settings.",
-    invalid_field="sending_server",
-    subject="group",
-    foreign_key="The sending server number in account settings is not known to Flexacore. "
-    "Open account settings and enter the number of one of your sending servers.",
-)
-_DELETE_GROUP = Action("delete groups", subject="group")
-_LIST_CONTACTS = Action("read contacts")
-_SHOW_CONTACT = Action("read contacts")
-_PHONE_REFUSED = (
-    "Flexacore refused the phone number. Write it in international form, country code "
-    "first, for example +44 7700 900123."
-)
-_CREATE_CONTACT = Action("add contacts", invalid=_PHONE_REFUSED, invalid_field="phone")
-_UPDATE_CONTACT = Action("change contacts", invalid=_PHONE_REFUSED, invalid_field="phone")
-_DELETE_CONTACT = Action("delete contacts")
 
 _NEEDS_SENDING_SERVER = (
     "Renaming a group on this Flexacore server needs the number of one of your sending "
@@ -144,8 +79,8 @@ class FlexacoreClient:
     every group rename. The token never appears in ``repr``, messages or logs.
     """
 
-    capabilities: Capabilities = CAPABILITIES
-    fields: Sequence[FieldSpec] = FIELDS
+    capabilities: Capabilities = schema.CAPABILITIES
+    fields: Sequence[FieldSpec] = schema.FIELDS
 
     def __init__(
         self,
@@ -175,8 +110,7 @@ class FlexacoreClient:
             timeout=timeout,
             max_concurrency=self._max_concurrency,
         )
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self._pages = PageWalker(self._max_concurrency)
 
     def __repr__(self) -> str:
         return f"FlexacoreClient({self.base_url!r})"
@@ -210,58 +144,12 @@ class FlexacoreClient:
             idempotent=idempotent,
         )
 
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=self._max_concurrency, thread_name_prefix="flexacore-page"
-                )
-            return self._pool
-
-    def _all_pages(self, fetch: Callable[[int], Page[T]], key: Callable[[T], str]) -> list[T]:
-        """Every item of a paged listing, in server order, each once.
-
-        Page 1 says how many pages there are; the rest are fetched concurrently. The list
-        has no ORDER BY and no cursor, so a change during the walk shifts rows between
-        pages: then the totals disagree (or a row shows twice) and the walk starts over,
-        rather than hand back a list with holes that would look like deletions.
-        """
-        for _ in range(_ATTEMPTS):
-            first = fetch(1)
-            pages = [first, *self._fetch_rest(fetch, first.pages)]
-            seen: dict[str, T] = {}
-            for page in pages:
-                for item in page.items:
-                    seen.setdefault(key(item).casefold(), item)
-            if all(p.total == first.total for p in pages) and len(seen) == first.total:
-                return list(seen.values())
-            log.debug("listing changed while it was read (%d of %d)", len(seen), first.total)
-        raise UnexpectedAnswer(
-            "The list kept changing while Contact Desk read it (someone is editing it). "
-            "It will be read again shortly."
-        )
-
-    def _fetch_rest(self, fetch: Callable[[int], Page[T]], last: int) -> Iterator[Page[T]]:
-        if last <= 1:
-            return iter(())
-        futures: list[Future[Page[T]]] = [
-            self._executor().submit(fetch, n) for n in range(2, last + 1)
-        ]
-        results: list[Page[T]] = []
-        try:
-            results.extend(f.result() for f in futures)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-        return iter(results)
-
     # -- groups ---------------------------------------------------------------------------
 
     def _groups_page(self, page: int) -> Page[Group]:
         return self._call(
             routes.group_list(),
-            _LIST_GROUPS,
+            schema.LIST_GROUPS,
             lambda data: page_from_paginator(data, group_from_row),
             idempotent=True,
             params={"page": page},
@@ -269,10 +157,12 @@ class FlexacoreClient:
 
     def list_groups(self) -> list[Group]:
         """Every group of the account (all pages). Group sizes are not in the answer."""
-        return self._all_pages(self._groups_page, lambda g: g.remote_id)
+        return self._pages.walk(self._groups_page, lambda g: g.remote_id)
 
     def get_group(self, group_id: str) -> Group:
-        return self._call(routes.group_show(group_id), _SHOW_GROUP, group_from_row, idempotent=True)
+        return self._call(
+            routes.group_show(group_id), schema.SHOW_GROUP, group_from_row, idempotent=True
+        )
 
     def _check_name_free(self, name: str, *, except_id: str | None = None) -> None:
         wanted = name_key(name)
@@ -292,22 +182,26 @@ class FlexacoreClient:
         text = group_name_for_wire(name)
         self._check_name_free(text)
         route = routes.group_create()
-        uncertain: NetworkError | None = None
+        unknown: ProviderError | None = None
         for _ in range(_ATTEMPTS):
             try:
                 return self._call(
-                    route, _CREATE_GROUP, group_from_row, idempotent=False, body={"name": text}
+                    route,
+                    schema.CREATE_GROUP,
+                    group_from_row,
+                    idempotent=False,
+                    body={"name": text},
                 )
-            except NetworkError as err:
-                if not err.uncertain:
+            except ProviderError as err:
+                if not _outcome_unknown(err):
                     raise
-                uncertain = err
-            # names are unique, so the group list tells whether the lost POST was applied
-            found = self._resolve(uncertain, lambda: self._find_group_named(text))
+                unknown = err
+            # names are unique, so the group list tells whether the failed POST was applied
+            found = self._resolve(unknown, lambda: self._find_group_named(text))
             if found is not None:
                 return found
-        assert uncertain is not None
-        raise uncertain
+        assert unknown is not None
+        raise unknown
 
     def rename_group(self, group_id: str, name: str) -> Group:
         """Rename a group (PATCH G4).
@@ -324,7 +218,11 @@ class FlexacoreClient:
             body["sending_server"] = self.sending_server
         try:
             return self._call(
-                routes.group_update(uid), _RENAME_GROUP, group_from_row, idempotent=True, body=body
+                routes.group_update(uid),
+                schema.RENAME_GROUP,
+                group_from_row,
+                idempotent=True,
+                body=body,
             )
         except ValidationFailed as err:
             if self.sending_server is None:
@@ -336,7 +234,7 @@ class FlexacoreClient:
 
     def delete_group(self, group_id: str) -> None:
         """Delete a group *and every contact in it* (DELETE G5)."""
-        self._delete(routes.group_delete(checked_uid(group_id, what="group")), _DELETE_GROUP)
+        self._delete(routes.group_delete(checked_uid(group_id, what="group")), schema.DELETE_GROUP)
 
     # -- contacts -------------------------------------------------------------------------
 
@@ -344,7 +242,7 @@ class FlexacoreClient:
         # the page goes in the JSON body (which wins) and the query (readable in server logs)
         return self._call(
             routes.contact_list(group_id),
-            _LIST_CONTACTS,
+            schema.LIST_CONTACTS,
             lambda data: page_from_paginator(
                 data, lambda r: contact_from_row(r, group_id=group_id)
             ),
@@ -365,14 +263,14 @@ class FlexacoreClient:
         """Every contact of a group; pages 2.. are fetched concurrently."""
         gid = checked_uid(group_id, what="group")
         _no_search(search)
-        return self._all_pages(lambda n: self._contacts_page(gid, n), _remote_id)
+        return self._pages.walk(lambda n: self._contacts_page(gid, n), _remote_id)
 
     def get_contact(self, remote_id: str, *, group_id: str | None = None) -> Contact:
         gid = checked_uid(group_id, what="group")
         uid = checked_uid(remote_id, what="contact")
         found = self._call(
             routes.contact_show(gid, uid),
-            _SHOW_CONTACT,
+            schema.SHOW_CONTACT,
             lambda data: None if data is None else contact_from_row(data, group_id=gid),
             idempotent=True,
         )
@@ -406,12 +304,12 @@ class FlexacoreClient:
             "last_name": name_for_wire(contact.last_name, field="last_name", label="last name"),
         }
         route = routes.contact_store(gid)
-        uncertain: NetworkError | None = None
+        unknown: ProviderError | None = None
         for _ in range(_ATTEMPTS):
             try:
                 return self._call(
                     route,
-                    _CREATE_CONTACT,
+                    schema.CREATE_CONTACT,
                     lambda data: contact_from_row(data, group_id=gid),
                     idempotent=False,
                     body=body,
@@ -422,16 +320,16 @@ class FlexacoreClient:
                 if saved is not None:
                     return saved
                 raise ValidationFailed(err.message, field="phone", detail=err.detail) from None
-            except NetworkError as err:
-                if not err.uncertain:
+            except ProviderError as err:
+                if not _outcome_unknown(err):
                     raise
-                uncertain = err
-            found = self._resolve(uncertain, lambda: self._find_created(gid, body))
+                unknown = err
+            found = self._resolve(unknown, lambda: self._find_created(gid, body))
             if found is not None:
                 return found
-            log.debug("flexacore: the lost create was not applied; sending it again")
-        assert uncertain is not None
-        raise uncertain
+            log.debug("flexacore: the failed create was not applied; sending it again")
+        assert unknown is not None
+        raise unknown
 
     @staticmethod
     def _resolve(original: ProviderError, look: Callable[[], T]) -> T:
@@ -478,7 +376,7 @@ class FlexacoreClient:
             body["phone"] = phone_for_wire(current.phone)
         return self._call(
             routes.contact_update(gid, uid),
-            _UPDATE_CONTACT,
+            schema.UPDATE_CONTACT,
             lambda data: contact_from_row(data, group_id=gid),
             # PATCH with absolute values: sending it twice has the effect of once
             idempotent=True,
@@ -490,7 +388,7 @@ class FlexacoreClient:
         route = routes.contact_delete(
             checked_uid(group_id, what="group"), checked_uid(remote_id, what="contact")
         )
-        self._delete(route, _DELETE_CONTACT)
+        self._delete(route, schema.DELETE_CONTACT)
 
     def _delete(self, route: Route, action: Action) -> None:
         # sent as not idempotent so that *we* see a lost answer: "not found" on the next
@@ -519,11 +417,19 @@ class FlexacoreClient:
         raise last
 
     def close(self) -> None:
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        self._pages.close()
         self._http.close()
+
+
+def _outcome_unknown(err: ProviderError) -> bool:
+    """Whether a failed write may still have been applied (then look before sending again).
+
+    A lost answer after sending, a 5xx (PHP may fail after the insert, e.g. while sending
+    the welcome SMS) or an unreadable answer (a proxy page) all leave it open.
+    """
+    if isinstance(err, NetworkError):
+        return err.uncertain
+    return isinstance(err, ServerError | UnexpectedAnswer) and err.transient
 
 
 def _remote_id(contact: Contact) -> str:
@@ -542,4 +448,4 @@ def _no_search(search: str | None) -> None:
         )
 
 
-__all__ = ["CAPABILITIES", "FIELDS", "FlexacoreClient"]
+__all__ = ["FlexacoreClient"]
