@@ -188,7 +188,11 @@ def test_idempotent_write_recovers_from_reset_after_write(
 def test_create_is_never_retried_after_sending(
     policy: HttpPolicy, server: SandboxServer, app: EchoApp, fault: str
 ) -> None:
-    server.faults = FaultPlan(**{fault: 1.0})
+    server.faults = (
+        FaultPlan(reset_after_write=1.0)
+        if fault == "reset_after_write"
+        else FaultPlan(reset_before_write=1.0)
+    )
     with pytest.raises(NetworkError) as info:
         policy.request("POST", "/items", interpret=interpret, json={"n": 1}, idempotent=False)
     assert info.value.uncertain is True
@@ -433,8 +437,8 @@ def test_the_key_never_appears_in_messages_logs_or_reprs(
                 policy.request(
                     method, "/items", interpret=interpret, json={}, idempotent=idempotent
                 )
-            except ProviderError as err:
-                errors.append(err)
+            except ProviderError as failure:
+                errors.append(failure)
     server.clear_faults()
     # a server that echoes the key back in an unreadable page
     app.script(
