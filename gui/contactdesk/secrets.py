@@ -349,58 +349,50 @@ class SecretStore:
     def probe(self, timeout: float = 3.0) -> KeychainStatus:
         """Find out, within ``timeout`` seconds, whether keys can be kept and where."""
         backend = self._backend or keyring.get_keyring()
-        effective = _effective(backend)
+        target = _effective(backend)
         advice = setup_advice(self._platform)
-        if effective is None:
-            return KeychainStatus(
-                KeychainState.MISSING,
-                "none",
-                f"No keychain was found, so keys cannot be kept between sessions. {advice}",
-            )
-        target = effective
-        named: list[KeychainName] = []
+        missing = (
+            "No keychain was found, so keys cannot be kept between sessions. "
+            f"{advice} {_SESSION_HINT}"
+        )
+        if target is None:
+            return KeychainStatus(KeychainState.MISSING, "none", missing)
+        found = target
 
         def check() -> None:
-            # Named first: the name is worth having even when the read then fails.
-            named.append(self._name_of(target, ask_bus=True))
-            # Read through ``backend`` itself: for a chainer that is what set/get will do.
+            # Named first (asking the bus), so the name is known even if the read fails.
+            self._name_of(found, ask_bus=True)
+            # Read through ``backend`` itself: for a chainer that is what get/set will do.
             backend.get_password(SERVICE, PROBE_USERNAME)
 
+        detail = None
         try:
             self._call(check, timeout)
+        except keyring.errors.NoKeyringError:
+            return KeychainStatus(KeychainState.MISSING, "none", missing)
         except TimeoutError:
-            name = self._name_of(target, ask_bus=False)
-            return KeychainStatus(
+            state, says = (
                 KeychainState.TIMED_OUT,
-                name.full,
-                f"{name.subject} did not answer within {timeout:g} seconds. It may be locked "
-                "and waiting for its password: unlock it, then restart Contact Desk. "
-                f"{_SESSION_HINT}",
+                (
+                    f"did not answer within {timeout:g} seconds. It may be locked and waiting "
+                    f"for its password: unlock it, then restart Contact Desk. {_SESSION_HINT}"
+                ),
             )
         except keyring.errors.KeyringLocked:
-            name = self._name_of(target, ask_bus=False)
-            return KeychainStatus(
+            state, says = (
                 KeychainState.LOCKED,
-                name.full,
-                f"{name.subject} is locked. Unlock it with your login password, then try "
-                f"again. {_SESSION_HINT}",
-            )
-        except keyring.errors.NoKeyringError:
-            return KeychainStatus(
-                KeychainState.MISSING,
-                "none",
-                f"No keychain was found, so keys cannot be kept between sessions. {advice}",
+                (f"is locked. Unlock it with your login password, then try again. {_SESSION_HINT}"),
             )
         except Exception as exc:
-            name = self._name_of(target, ask_bus=False)
+            state, says = KeychainState.FAILED, f"reported a problem. {advice} {_SESSION_HINT}"
+            detail = self._detail(exc)
+        else:
+            name = self._name_of(found, ask_bus=False)
             return KeychainStatus(
-                KeychainState.FAILED,
-                name.full,
-                f"{name.subject} reported a problem. {advice} {_SESSION_HINT}",
-                detail=self._detail(exc),
+                KeychainState.USABLE, name.full, f"Keys are kept in {name.short}."
             )
-        name = self._name_of(target, ask_bus=False)
-        return KeychainStatus(KeychainState.USABLE, name.full, f"Keys are kept in {name.short}.")
+        name = self._name_of(found, ask_bus=False)
+        return KeychainStatus(state, name.full, f"{name.subject} {says}", detail)
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -426,9 +418,11 @@ class SecretStore:
             with self._session_lock:
                 self._session[account.id] = secret
             return
-        backend = self._backend or keyring.get_keyring()
-        if _is_windows_vault(backend) and len(secret.reveal().encode("utf-16-le")) > (
-            _WINDOWS_MAX_BYTES
+        backend = _effective(self._backend or keyring.get_keyring())
+        if (
+            backend is not None
+            and _is_windows_vault(backend)
+            and len(secret.reveal().encode("utf-16-le")) > _WINDOWS_MAX_BYTES
         ):
             raise KeychainFailed(
                 "This key is too long for Windows Credential Manager (at most 1,280 "
@@ -531,8 +525,7 @@ class SecretStore:
         try:
             return future.result(timeout)
         except TimeoutError:
-            if future.running():
-                self._stuck = thread
+            self._stuck = thread  # still running (or not even started: same thing)
             raise
 
     def _detail(self, exc: BaseException) -> str:

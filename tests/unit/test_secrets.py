@@ -143,6 +143,7 @@ def test_no_keychain_refuses_to_save_then_session_only_works_on_request() -> Non
     status = store.probe()
     assert status.state is KeychainState.MISSING
     assert "GNOME Keyring or KWallet" in status.message
+    assert "session only" in status.message
     with pytest.raises(KeychainUnavailable) as caught:
         store.set(a, Secret(KEY))
     assert "session only" in caught.value.message
@@ -215,7 +216,7 @@ def test_locked_keychain_is_reported() -> None:
 def test_blocking_keychain_probe_times_out_and_says_so(blocking: BlockingKeyring) -> None:
     store = SecretStore(blocking, timeout=0.2)
     status = store.probe(timeout=0.2)
-    assert blocking.entered.is_set()
+    assert blocking.entered.wait(10)
     assert status.state is KeychainState.TIMED_OUT
     assert not status.usable
     assert "did not answer within 0.2 seconds" in status.message
