@@ -1,0 +1,1 @@
+"""Dialogs: the contact editor, group dialogs, pending changes and conflict resolution."""

@@ -1,0 +1,1 @@
+"""Qt item models over the SQLite mirror: windowed, sorted and filtered by the store."""

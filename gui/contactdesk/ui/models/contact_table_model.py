@@ -1,0 +1,352 @@
+"""The contact table: a virtual model over one store query, read in windows of rows.
+
+The store evaluates filter + search + sort once (``ResultSet``); ``rowCount`` is its
+count and ``data()`` reads from a small LRU cache of windows of ``WINDOW`` rows, each
+window read with one primary-key range query (O(window) whatever the offset) and turned
+into display strings once. Nothing here sorts or filters in Python.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QStyle
+
+from contactdesk.core.schema import FieldSpec
+from contactdesk.store.query import ResultSet
+from contactdesk.store.records import ContactQuery, ContactState, SortColumn, StoredContact
+from contactdesk.ui.models.columns import (
+    NAME_KEY,
+    Column,
+    PhoneFormatter,
+    build_columns,
+    cell_text,
+    plain_phone,
+)
+
+WINDOW = 200
+MAX_WINDOWS = 24  # ~4,800 rows of display strings: a few screens either side of the view
+
+#: runs a query in the store (on the UI thread's read connection)
+QueryRunner = Callable[[ContactQuery], ResultSet]
+
+Index = QModelIndex | QPersistentModelIndex
+
+LOCAL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+STORED_ROLE = Qt.ItemDataRole.UserRole + 2
+STATE_ROLE = Qt.ItemDataRole.UserRole + 3
+
+_STATE_WORDS: dict[ContactState, str] = {
+    ContactState.PENDING: "Change waiting to be sent",
+    ContactState.REJECTED: "Change refused by the platform",
+    ContactState.CONFLICT: "Changed on the platform too: needs a decision",
+    ContactState.DELETED: "Delete waiting to be sent",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RowView:
+    """One row, ready to paint: the stored contact and its cells' text."""
+
+    stored: StoredContact
+    cells: tuple[str, ...]
+    marker: str  # plain words for the state / opt-out ("" when nothing to say)
+    accessible: str
+
+
+def state_words(stored: StoredContact) -> str:
+    words = _STATE_WORDS.get(stored.state, "")
+    if stored.error and stored.state in (ContactState.REJECTED, ContactState.PENDING):
+        words = f"{words}: {stored.error}" if words else stored.error
+    if stored.contact.opted_out:
+        words = f"{words}. Opted out: gets no messages" if words else "Opted out: gets no messages"
+    return words
+
+
+class ContactTableModel(QAbstractTableModel):
+    """Contacts of one account matching one ``ContactQuery``.
+
+    Signals:
+        query_changed(object): the ``ContactQuery`` now shown (after ``set_query``/sort).
+        loaded(int): the number of rows of the new result (after every re-query).
+    """
+
+    query_changed = Signal(object)
+    loaded = Signal(int)
+
+    def __init__(
+        self,
+        fields: Sequence[FieldSpec] = (),
+        run_query: QueryRunner | None = None,
+        *,
+        phone_formatter: PhoneFormatter = plain_phone,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._columns = build_columns(fields)
+        self._run_query = run_query
+        self._phone = phone_formatter
+        self._query = ContactQuery()
+        self._result: ResultSet | None = None
+        self._count = 0
+        self._windows: OrderedDict[int, list[RowView | None]] = OrderedDict()
+        style = QApplication.style()
+        self._icons: dict[str, QIcon] = {
+            "pending": style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload),
+            "rejected": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical),
+            "conflict": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning),
+            "opted_out": style.standardIcon(QStyle.StandardPixmap.SP_DialogNoButton),
+        }
+        #: rows read from the store so far (for the bench and the "n of N loaded" status)
+        self.windows_read = 0
+
+    # -- configuration ------------------------------------------------------------------
+    @property
+    def columns(self) -> list[Column]:
+        return list(self._columns)
+
+    @property
+    def query(self) -> ContactQuery:
+        return self._query
+
+    def column_of(self, key: str) -> int:
+        for i, col in enumerate(self._columns):
+            if col.key == key:
+                return i
+        return -1
+
+    def set_source(self, fields: Sequence[FieldSpec], run_query: QueryRunner | None) -> None:
+        """Show another account (its columns and its store); the query resets."""
+        self.beginResetModel()
+        self._close_result()
+        self._columns = build_columns(fields)
+        self._run_query = run_query
+        self._query = ContactQuery()
+        self._requery()
+        self.endResetModel()
+        self.query_changed.emit(self._query)
+        self.loaded.emit(self._count)
+
+    def set_query(self, query: ContactQuery) -> None:
+        if query == self._query and self._result is not None and not self._result.closed:
+            return
+        self._query = query
+        self.refresh()
+        self.query_changed.emit(query)
+
+    def refresh(self) -> None:
+        """Run the query again (rows were added or removed, or the sort changed)."""
+        self.beginResetModel()
+        self._close_result()
+        self._requery()
+        self.endResetModel()
+        self.loaded.emit(self._count)
+
+    def rows_changed(self, local_ids: Iterable[int]) -> None:
+        """Values of these contacts changed (not their presence): re-read the cached
+        windows that hold them and repaint just those rows."""
+        wanted = set(local_ids)
+        if not wanted or self._result is None:
+            return
+        for start, rows in list(self._windows.items()):
+            hits = [i for i, r in enumerate(rows) if r is not None and r.stored.local_id in wanted]
+            if not hits:
+                continue
+            self._windows[start] = self._read_window(start)
+            first, last = start + min(hits), start + max(hits)
+            self.dataChanged.emit(
+                self.index(first, 0), self.index(last, len(self._columns) - 1), []
+            )
+
+    # -- reading -------------------------------------------------------------------------
+    def stored_at(self, row: int) -> StoredContact | None:
+        view = self._row(row)
+        return None if view is None else view.stored
+
+    def local_id_at(self, row: int) -> int | None:
+        view = self._row(row)
+        return None if view is None else view.stored.local_id
+
+    def row_of(self, local_id: int) -> int | None:
+        if self._result is None or self._result.closed:
+            return None
+        return self._result.row_of(local_id)
+
+    def all_local_ids(self) -> list[int]:
+        if self._result is None or self._result.closed:
+            return []
+        return self._result.local_ids()
+
+    @property
+    def cached_rows(self) -> int:
+        return sum(len(w) for w in self._windows.values())
+
+    # -- Qt model API --------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation is Qt.Orientation.Horizontal and 0 <= section < len(self._columns):
+            col = self._columns[section]
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+                return col.label
+            if role == Qt.ItemDataRole.ToolTipRole:
+                help_text = col.spec.help if col.spec is not None else ""
+                sortable = "" if col.sort is not None else " (this column cannot be sorted)"
+                return (help_text or col.label) + sortable
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if role not in _ROLES or not index.isValid():
+            return None
+        view = self._row(index.row())
+        if view is None:
+            return "" if role == Qt.ItemDataRole.DisplayRole else None
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return view.cells[col] if col < len(view.cells) else None
+        if role == LOCAL_ID_ROLE:
+            return view.stored.local_id
+        if role == STORED_ROLE:
+            return view.stored
+        if role == STATE_ROLE:
+            return view.stored.state.value
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            if col == 0:
+                return view.accessible
+            return view.cells[col] if col < len(view.cells) else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 0 and view.marker:
+                return view.marker
+            text = view.cells[col] if col < len(view.cells) else ""
+            return text if len(text) > 40 else None
+        if role == Qt.ItemDataRole.DecorationRole and col == 0:
+            return self._marker_icon(view.stored)
+        if role == Qt.ItemDataRole.ForegroundRole and view.stored.contact.opted_out:
+            return QApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self._columns):
+            return
+        key = self._columns[column].sort
+        if key is None:
+            return
+        self.set_query(
+            ContactQuery(
+                text=self._query.text,
+                group_id=self._query.group_id,
+                tag=self._query.tag,
+                sort=key,
+                descending=order == Qt.SortOrder.DescendingOrder,
+            )
+        )
+
+    def sort_column(self) -> int:
+        for i, col in enumerate(self._columns):
+            if col.sort == self._query.sort:
+                return i
+        return -1
+
+    def is_sortable(self, column: int) -> bool:
+        return 0 <= column < len(self._columns) and self._columns[column].sort is not None
+
+    # -- internals -----------------------------------------------------------------------
+    def _close_result(self) -> None:
+        if self._result is not None:
+            self._result.close()
+        self._result = None
+        self._windows.clear()
+        self._count = 0
+
+    def _requery(self) -> None:
+        if self._run_query is None:
+            return
+        self._result = self._run_query(self._query)
+        self._count = self._result.count
+
+    def _row(self, row: int) -> RowView | None:
+        if not 0 <= row < self._count:
+            return None
+        start = row - row % WINDOW
+        window = self._windows.get(start)
+        if window is None:
+            window = self._read_window(start)
+            self._windows[start] = window
+            while len(self._windows) > MAX_WINDOWS:
+                self._windows.popitem(last=False)
+        else:
+            self._windows.move_to_end(start)
+        i = row - start
+        return window[i] if i < len(window) else None
+
+    def _read_window(self, start: int) -> list[RowView | None]:
+        if self._result is None or self._result.closed:
+            return []
+        self.windows_read += 1
+        return [None if s is None else self._view(s) for s in self._result.window(start, WINDOW)]
+
+    def _view(self, stored: StoredContact) -> RowView:
+        contact = stored.contact
+        cells = tuple(cell_text(contact, col, self._phone) for col in self._columns)
+        marker = state_words(stored)
+        name = contact.display_name
+        accessible = f"{name}, {marker}" if marker else name
+        return RowView(stored, cells, marker, accessible)
+
+    def _marker_icon(self, stored: StoredContact) -> QIcon | None:
+        state = stored.state
+        if state is ContactState.CONFLICT:
+            return self._icons["conflict"]
+        if state is ContactState.REJECTED:
+            return self._icons["rejected"]
+        if state in (ContactState.PENDING, ContactState.DELETED):
+            return self._icons["pending"]
+        if stored.contact.opted_out:
+            return self._icons["opted_out"]
+        return None
+
+
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.ForegroundRole,
+        LOCAL_ID_ROLE,
+        STORED_ROLE,
+        STATE_ROLE,
+    }
+)
+
+__all__ = [
+    "LOCAL_ID_ROLE",
+    "NAME_KEY",
+    "STATE_ROLE",
+    "STORED_ROLE",
+    "WINDOW",
+    "ContactTableModel",
+    "SortColumn",
+]
