@@ -15,7 +15,6 @@ handled by the server itself.
 from __future__ import annotations
 
 import json
-import logging
 import random
 import string
 import threading
@@ -35,18 +34,22 @@ from contactdesk.sandbox.textflow_limits import (
     RateLimiter,
     SimClock,
 )
-from contactdesk.sandbox.textflow_records import ApiError, ContactRecord, parse_changes
+from contactdesk.sandbox.textflow_records import (
+    WRITABLE,
+    ApiError,
+    ContactRecord,
+    parse_changes,
+)
 from contactdesk.sandbox.textflow_store import ContactStore, practice_records
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-log = logging.getLogger(__name__)
-
 PRESETS: dict[str, int] = {"small": 120, "default": 5000, "large": 100_000}
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 TagsMatch = Literal["any", "all"]
+SNAKE_TO_WIRE = {attr: wire for wire, attr in WRITABLE.items()} | {"phone_number": "phoneNumber"}
 
 
 def practice_key(seed: int) -> str:
@@ -92,6 +95,21 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
         headers=headers,
         content_type="application/json; charset=utf-8",
     )
+
+
+def _helper_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Request-body names for a helper's keyword arguments, in either spelling.
+
+    An unknown name is an error here (the API ignores it), so a typo in a test cannot
+    silently make a no-op "colleague's change".
+    """
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        wire = SNAKE_TO_WIRE.get(name, name)
+        if wire not in WRITABLE:
+            raise TypeError(f"not a writable contact field: {name}")
+        out[wire] = value
+    return out
 
 
 def _int_param(raw: str | None, default: int) -> int:
@@ -350,6 +368,8 @@ class TextFlowSim:
     def change_key(self, key: str, **changes: Any) -> ApiKeySpec:
         """Change a key's plan, limits or switches (e.g. ``api_access=False``) at once."""
         with self._lock:
+            if key not in self._keys:
+                raise KeyError("no such API key")  # never echo a key into a message
             spec = replace(self._keys[key], **changes)
             self._keys[key] = spec
             return spec
@@ -375,9 +395,14 @@ class TextFlowSim:
             return record.to_wire() if record is not None and record.live else None
 
     def create_directly(self, phone: str, **fields: Any) -> dict[str, Any]:
-        """Create a contact as if someone used the platform's web UI (camelCase fields)."""
+        """Create a contact as if someone used the platform's web UI.
+
+        Fields as in a request body (``firstName``) or as in an answer (``first_name``);
+        same rules as POST, but no key, no rate limit and no contact limit.
+        """
         with self._lock:
-            changes = parse_changes({"phoneNumber": phone, **fields}, creating=True)
+            body = {"phoneNumber": phone, **_helper_fields(fields)}
+            changes = parse_changes(body, creating=True)
             new_uuid = str(uuid.UUID(int=self._uuid_rng.getrandbits(128), version=4))
             record = self._store.create(
                 changes, now=self._now(), new_uuid=new_uuid, contact_limit=None
@@ -385,10 +410,11 @@ class TextFlowSim:
             return record.to_wire()
 
     def update_directly(self, contact_id: int, **fields: Any) -> dict[str, Any]:
-        """A colleague's edit on the platform: camelCase fields, same rules as PUT."""
+        """A colleague's edit on the platform; fields as for `create_directly`, rules as PUT."""
         with self._lock:
             record = self._live(contact_id)
-            self._store.update(record, parse_changes(fields, creating=False), now=self._now())
+            changes = parse_changes(_helper_fields(fields), creating=False)
+            self._store.update(record, changes, now=self._now())
             return record.to_wire()
 
     def delete_directly(self, contact_id: int) -> None:

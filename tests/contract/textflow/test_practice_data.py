@@ -106,3 +106,18 @@ def test_helpers_refuse_unknown_contacts(tf: TextFlowHarness) -> None:
     with pytest.raises(KeyError):
         tf.sim.opt_out(999999)
     assert tf.sim.contact(999999) is None
+
+
+def test_helpers_take_either_spelling_and_refuse_typos(tf: TextFlowHarness) -> None:
+    made = tf.sim.create_directly("5550108000", first_name="Snake", lastName="Camel")
+    assert (made["first_name"], made["last_name"]) == ("Snake", "Camel")
+    changed = tf.sim.update_directly(made["id"], custom_fields={"city": "Lagos"})
+    assert changed["custom_fields"] == {"city": "Lagos"}
+    with pytest.raises(TypeError, match="firstname"):
+        tf.sim.update_directly(made["id"], firstname="typo")
+    with pytest.raises(TypeError):
+        tf.sim.update_directly(made["id"], is_opted_out=True)
+    secret = "sk_test_not_a_key_of_this_sim_00000000"
+    with pytest.raises(KeyError) as missing:
+        tf.sim.change_key(secret, api_access=False)
+    assert secret not in str(missing.value)
