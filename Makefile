@@ -37,7 +37,7 @@ sandbox: setup
 	$(BIN)/python -m contactdesk.sandbox
 
 ## The whole suite: lint, types, tests.
-test: setup lint types pytest
+test: setup lint types pytest test-keychain
 
 lint:
 	$(BIN)/ruff check gui tests bench
@@ -51,6 +51,10 @@ pytest:
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## Real keychain tests: a throw-away GNOME Keyring under dbus-run-session (installs it if missing).
+test-keychain: setup
+	scripts/test-keychain.sh
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

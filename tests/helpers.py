@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from keyring.backend import KeyringBackend
+from keyring.compat import properties
 from keyring.errors import PasswordDeleteError
 
 
 class MemoryKeyring(KeyringBackend):
     """An in-memory keyring backend: no test ever touches the real keychain."""
 
-    priority = 1  # type: ignore[assignment]
+    @properties.classproperty
+    def priority(cls) -> float:
+        # never picked by keyring's own discovery (it would shadow a real keychain in keychain runs)
+        raise RuntimeError("test backend, installed explicitly by tests/conftest.py")
 
     def __init__(self) -> None:
         super().__init__()
