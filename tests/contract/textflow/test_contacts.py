@@ -3,9 +3,11 @@ duplicates, replace semantics, soft delete, and the opt-out flag nobody can writ
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import requests
 
 from contactdesk.sandbox.textflow_limits import SimClock
 from tests.contract.textflow.harness import TextFlowHarness
@@ -307,3 +309,22 @@ def test_a_colleagues_change_is_seen_with_a_new_updated_at(tf: TextFlowHarness) 
 def test_tags_are_trimmed_and_kept_once_in_order(tf: TextFlowHarness) -> None:
     data = create(tf, phoneNumber="5550102010", tags=[" vip", "lead", "vip", "", "lead "])
     assert data["tags"] == ["vip", "lead"]
+
+
+def test_concurrent_creates_of_one_phone_make_exactly_one_contact(tf: TextFlowHarness) -> None:
+    def attempt(n: int) -> int:
+        # one session per thread: requests sessions are not shared across threads
+        with requests.Session() as http:
+            response = http.post(
+                tf.url(),
+                json={"phoneNumber": "5550109000", "firstName": f"Racer {n}"},
+                headers={"X-API-Key": tf.key},
+                timeout=10,
+            )
+            return response.status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(attempt, range(16)))
+    assert statuses == [201] + [409] * 15
+    matches = [c for c in tf.sim.contacts() if c["phone_number"] == "+15550109000"]
+    assert len(matches) == 1
