@@ -52,6 +52,7 @@ from contactdesk.sandbox.flexacore_store import (
     FlexacoreStore,
     GroupRow,
     build_store,
+    import_people,
     new_token_secret,
 )
 from contactdesk.sandbox.server import ADMIN_PREFIX
@@ -381,9 +382,15 @@ class FlexacoreSim:
             self.store.refresh_count(self.store.groups[row.group_id], self.config.clock())
             return True
 
-    def add_group(self, name: str, *, customer_id: int = MAIN_CUSTOMER_ID) -> GroupRow:
+    def add_group(
+        self, name: str, *, customer_id: int = MAIN_CUSTOMER_ID, size: int = 0, seed: int = 1
+    ) -> GroupRow:
+        """A new group, filled with ``size`` generated people (phones seeded by ``seed``)."""
         with self.store.lock:
-            group = self.store.insert_group(customer_id, name, self.config.clock())
+            now = self.config.clock()
+            group = self.store.insert_group(customer_id, name, now)
+            if size:
+                import_people(self.store, group, size, seed=seed, now=now)
             return dataclasses.replace(group)
 
     def delete_group_directly(self, group_uid: str) -> int:

@@ -365,6 +365,22 @@ def build_store(config: FlexacoreConfig) -> FlexacoreStore:
     return store
 
 
+def import_people(
+    store: FlexacoreStore, group: GroupRow, count: int, *, seed: int, now: float
+) -> None:
+    """Add ``count`` generated people to ``group`` at ``now``, as a CSV import would."""
+    for person in people(count, seed=seed):
+        store.insert_contact(
+            group,
+            person.phone_e164.removeprefix("+"),
+            person.first_name,
+            person.last_name,
+            now,
+            email=person.email,
+        )
+    store.refresh_count(group, now)
+
+
 def new_token_secret(seed: int, serial: int) -> str:
     """A deterministic secret for the ``serial``-th token minted at run time."""
     return _secret(random.Random(f"flexacore:{seed}:token:{serial}"))
