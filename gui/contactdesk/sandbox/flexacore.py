@@ -124,7 +124,11 @@ class FlexacoreSim:
 
     def is_write(self, environ: WSGIEnvironment) -> bool:
         """Writes by route, not by verb: the read endpoints C1, C2 and G3 are POSTs."""
-        path = str(environ.get("PATH_INFO", "")).rstrip("/")
+        path = str(environ.get("PATH_INFO", ""))
+        if len(path) > 1 and path.endswith("/"):
+            if self.config.redirect_trailing_slash:
+                return False  # answered by the 301, nothing is applied
+            path = path.rstrip("/")
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         try:
             endpoint, _ = self._adapter.match(path, method=method)
@@ -183,6 +187,8 @@ class FlexacoreSim:
         except NotFound:
             # Laravel's router throws NotFound without a message
             return render_error(LaravelError("", html_status=404), wants_json)
+        # read the body before taking the lock: a slow upload must not stall other requests
+        request.get_data(cache=True)
         with self.store.lock:
             return self._run_route(request, endpoint, dict(args), wants_json)
 

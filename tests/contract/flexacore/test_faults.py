@@ -165,3 +165,11 @@ def test_unknown_fault_settings_are_refused(fresh_flexa: Flexa) -> None:
 def test_admin_requests_are_never_faulted(fresh_flexa: Flexa) -> None:
     fresh_flexa.server.faults = FaultPlan(error_rate=1.0, html_proxy_rate=1.0)
     assert fresh_flexa.admin("GET", "state").status_code == 200
+
+
+def test_a_redirected_write_is_not_a_write(fresh_flexa: Flexa) -> None:
+    """The 301 of a trailing-slash URL applies nothing, so no write fault fires on it."""
+    fresh_flexa.server.faults = FaultPlan(reset_before_write=1.0)
+    response = fresh_flexa.call("DELETE", f"/contacts/{fresh_flexa.groups[0]}/")
+    assert response.status_code == 301
+    assert fresh_flexa.server.injector.stats.injected == 0
