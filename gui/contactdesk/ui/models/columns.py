@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contactdesk.core.models import Contact
+from contactdesk.core.phones import format_display
 from contactdesk.core.schema import FieldSpec, FieldType
 from contactdesk.store.records import SortColumn
 
@@ -54,6 +55,11 @@ def build_columns(fields: Sequence[FieldSpec]) -> list[Column]:
 
 def plain_phone(phone: str) -> str:
     return phone
+
+
+def phone_formatter(region: str) -> PhoneFormatter:
+    """E.164 shown the way people of ``region`` read it (national form at home)."""
+    return lambda e164: format_display(e164, region)
 
 
 def one_line(text: str) -> str:

@@ -126,13 +126,22 @@ class ContactTableModel(QAbstractTableModel):
                 return i
         return -1
 
-    def set_source(self, fields: Sequence[FieldSpec], run_query: QueryRunner | None) -> None:
-        """Show another account (its columns and its store); the query resets."""
+    def set_source(
+        self,
+        fields: Sequence[FieldSpec],
+        run_query: QueryRunner | None,
+        *,
+        query: ContactQuery | None = None,
+        phone_formatter: PhoneFormatter | None = None,
+    ) -> None:
+        """Show another account (its columns, its store and this query)."""
         self.beginResetModel()
         self._close_result()
         self._columns = build_columns(fields)
         self._run_query = run_query
-        self._query = ContactQuery()
+        if phone_formatter is not None:
+            self._phone = phone_formatter
+        self._query = query or ContactQuery()
         self._requery()
         self.endResetModel()
         self.query_changed.emit(self._query)

@@ -1,0 +1,587 @@
+"""The product window: accounts and groups/tags on the left, the contact table, the details.
+
+Layout::
+
+    [toolbar: New  Edit  Delete  Refresh  Pending changes          search box      ]
+    [message bar (errors in plain words, with a next step)                         ]
+    [sidebar | undo bar / contact table                              | detail pane  ]
+    [status: sync state | n of N loaded            rate-limit wait | changes waiting]
+
+The window owns no data: each account is an ``AccountSession`` handed in by app.py.
+The table reads the selected account's store through a windowed model; searching and
+sorting are store queries. Editing lives in ``ContactActions``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from contactdesk import APP_NAME
+from contactdesk.store import ContactQuery, PendingCounts, StoredContact
+from contactdesk.ui.contact_actions import ContactActions
+from contactdesk.ui.models.account_tree_model import (
+    AccountTreeModel,
+    EntryKind,
+    SidebarAccount,
+    SidebarEntry,
+)
+from contactdesk.ui.models.columns import phone_formatter
+from contactdesk.ui.models.contact_table_model import ContactTableModel
+from contactdesk.ui.problems import describe_problem
+from contactdesk.ui.session import AccountSession, ChangeSet, Problem
+from contactdesk.ui.ui_state import UiState
+from contactdesk.ui.widgets.contact_table import ContactTable
+from contactdesk.ui.widgets.detail_pane import DetailPane
+from contactdesk.ui.widgets.message_bar import Level, MessageAction, MessageBar
+from contactdesk.ui.widgets.search_box import SearchBox
+from contactdesk.ui.widgets.status_panel import StatusPanel, loaded_text
+from contactdesk.ui.widgets.welcome import WelcomePage
+
+log = logging.getLogger(__name__)
+
+Shortcut = QKeySequence | QKeySequence.StandardKey | str
+
+#: coalesce bursts of store changes (a refresh merging pages) into one repaint
+_COALESCE_MS = 250
+
+
+class MainWindow(QMainWindow):
+    """The main window.
+
+    Signals:
+        close_requested(): the person closed the window (app.py shuts down, then quits).
+        practice_requested(): "Try practice mode" on the welcome page.
+        add_account_requested(): "Add an account".
+        update_key_requested(str): the account id whose key should be replaced.
+    """
+
+    close_requested = Signal()
+    practice_requested = Signal()
+    add_account_requested = Signal()
+    update_key_requested = Signal(str)
+
+    def __init__(self, ui_state: UiState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.ui_state = ui_state
+        self._sessions: dict[str, AccountSession] = {}
+        self._current: AccountSession | None = None
+        self._entry: SidebarEntry | None = None
+        self._header_account = ""
+        self._pending_changes: dict[str, ChangeSet] = {}
+        self._pending_sidebar: set[str] = set()
+
+        self._coalesce = QTimer(self)
+        self._coalesce.setSingleShot(True)
+        self._coalesce.setInterval(_COALESCE_MS)
+        self._coalesce.timeout.connect(self._apply_changes)
+        self._save_header = QTimer(self)
+        self._save_header.setSingleShot(True)
+        self._save_header.setInterval(500)
+        self._save_header.timeout.connect(self._store_header)
+        self.tree_model = AccountTreeModel(self)
+        self.table_model = ContactTableModel(parent=self)
+        self._build_widgets()
+        self.actions_ = ContactActions(self)
+        self.undo_bar.dismissed.connect(self.actions_.finish_undo)
+        self._build_actions()
+        self._restore_geometry()
+        self._update_page()
+
+    # -- building ------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.search = SearchBox(self)
+        self.message_bar = MessageBar(self)
+        self.undo_bar = MessageBar(self)
+        self.undo_bar.setObjectName("undoBar")
+        self.undo_bar.setAccessibleName("Undo")
+        self.sidebar = QTreeView(self)
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setAccessibleName("Accounts, groups and tags")
+        self.sidebar.setModel(self.tree_model)
+        self.sidebar.setHeaderHidden(True)
+        self.sidebar.setUniformRowHeights(True)
+        self.sidebar.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sidebar.selectionModel().currentChanged.connect(self._sidebar_changed)
+        self.table = ContactTable(self.table_model, self)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.table.selectionModel().currentChanged.connect(lambda *_: self._selection_changed())
+        self.table.header_changed.connect(self._save_header.start)
+        self.empty_label = QLabel(self)
+        self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setAccessibleName("No contacts")
+        self.empty_label.hide()
+        self.detail = DetailPane(self)
+
+        center = QWidget(self)
+        box = QVBoxLayout(center)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.undo_bar)
+        box.addWidget(self.table, 1)
+        box.addWidget(self.empty_label, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(center)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([220, 760, 300])
+
+        workspace = QWidget(self)
+        outer = QVBoxLayout(workspace)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.message_bar)
+        outer.addWidget(self.splitter, 1)
+        self.welcome = WelcomePage(self)
+        self.welcome.add_account_requested.connect(self.add_account_requested)
+        self.welcome.practice_requested.connect(self.practice_requested)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(workspace)
+        self.setCentralWidget(self.pages)
+
+        self.status = StatusPanel(self.statusBar())
+        self.search.search_changed.connect(self._search_changed)
+        self.table_model.loaded.connect(lambda _n: self._update_loaded())
+
+    def _action(
+        self,
+        text: str,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
+        slot: object,
+    ) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        self.addAction(act)
+        return act
+
+    def _build_actions(self) -> None:
+        a = self.actions_
+        self.act_new = self._action("&New contact…", QKeySequence.StandardKey.New, a.new_contact)
+        self.act_edit = self._action("&Edit…", "Ctrl+E", a.edit_selected)
+        self.act_delete = self._action(
+            "&Delete", QKeySequence.StandardKey.Delete, a.delete_selected
+        )
+        self.act_delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.removeAction(self.act_delete)
+        self.table.addAction(self.act_delete)
+        self.act_refresh = self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh)
+        self.act_refresh.setShortcuts([QKeySequence("F5"), QKeySequence("Ctrl+R")])
+        self.act_find = self._action("&Find", QKeySequence.StandardKey.Find, self.focus_search)
+        self.act_pending = self._action("&Pending changes", "Ctrl+P", a.show_pending)
+        self.act_new_group = self._action("New &group…", None, a.new_group)
+        self.act_rename_group = self._action("&Rename group…", None, a.rename_group)
+        self.act_delete_group = self._action("De&lete group…", None, a.delete_group)
+        self.act_quit = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.act_add_account = self._action("&Add an account…", None, self.add_account_requested)
+        self.table.edit_requested.connect(a.edit_selected)
+        self.table.delete_requested.connect(a.delete_selected)
+        self.detail.edit_requested.connect(a.edit_local_id)
+        self.status.pending_clicked.connect(a.show_pending)
+
+        bar = QToolBar("Main", self)
+        bar.setObjectName("mainToolBar")
+        bar.setMovable(False)
+        for act in (self.act_new, self.act_edit, self.act_delete, self.act_refresh):
+            bar.addAction(act)
+        bar.addSeparator()
+        bar.addAction(self.act_pending)
+        spacer = QWidget(bar)
+        spacer.setSizePolicy(
+            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
+        )
+        bar.addWidget(spacer)
+        bar.addWidget(self.search)
+        self.search.setMinimumWidth(320)
+        self.addToolBar(bar)
+        for act in bar.actions():
+            act.setToolTip(
+                f"{act.text().replace('&', '').rstrip('…')} ({act.shortcut().toString()})"
+            )
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.act_add_account)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit_menu = menu.addMenu("&Contacts")
+        for act in (self.act_new, self.act_edit, self.act_delete):
+            edit_menu.addAction(act)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.act_find)
+        group_menu = menu.addMenu("&Groups")
+        for act in (self.act_new_group, self.act_rename_group, self.act_delete_group):
+            group_menu.addAction(act)
+        view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.act_refresh)
+        view_menu.addAction(self.act_pending)
+        self.esc = self._action("Clear search", "Esc", self.clear_search)
+        self._update_actions()
+
+    # -- sessions ------------------------------------------------------------------------
+    @property
+    def sessions(self) -> list[AccountSession]:
+        return list(self._sessions.values())
+
+    @property
+    def current_session(self) -> AccountSession | None:
+        return self._current
+
+    @property
+    def current_entry(self) -> SidebarEntry | None:
+        return self._entry
+
+    def session(self, account_id: str) -> AccountSession | None:
+        return self._sessions.get(account_id)
+
+    def add_session(self, session: AccountSession) -> None:
+        self._sessions[session.account_id] = session
+        session.contacts_changed.connect(lambda cs, a=session.account_id: self._changed(a, cs))
+        session.groups_changed.connect(lambda a=session.account_id: self._sidebar_stale(a))
+        session.pending_changed.connect(lambda c, a=session.account_id: self._pending(a, c))
+        session.sync_state_changed.connect(lambda t, a=session.account_id: self._sync_state(a, t))
+        session.progress.connect(lambda n, t, a=session.account_id: self._progress(a, n, t))
+        session.problem.connect(self.show_problem)
+        session.problem_cleared.connect(lambda k, a=session.account_id: self._cleared(a, k))
+        session.waiting.connect(self.status.set_waiting)
+        accounts = self.tree_model.accounts()
+        accounts.append(
+            SidebarAccount(
+                session.account_id,
+                session.account.name,
+                session.account.practice,
+                self._entries(session),
+            )
+        )
+        self.tree_model.set_accounts(accounts)
+        self.sidebar.expandAll()
+        self._update_page()
+        if self._current is None:
+            self.select(session.account_id, EntryKind.ALL)
+
+    def close_sessions(self) -> None:
+        for s in self._sessions.values():
+            s.close()
+
+    def select(self, account_id: str, kind: EntryKind, key: str = "") -> bool:
+        idx = self.tree_model.entry_index(account_id, kind, key)
+        if not idx.isValid():
+            return False
+        self.sidebar.setCurrentIndex(idx)
+        return True
+
+    def restore_last_selection(self) -> None:
+        account_id, kind, key = self.ui_state.last_selection()
+        try:
+            entry_kind = EntryKind(kind)
+        except ValueError:
+            return
+        self.select(account_id, entry_kind, key)
+
+    def _entries(self, session: AccountSession) -> list[SidebarEntry]:
+        entries = [SidebarEntry(EntryKind.ALL, "", "All contacts", session.count())]
+        if session.capabilities.groups:
+            for g in session.groups():
+                n = session.count(ContactQuery(group_id=g.remote_id))
+                entries.append(SidebarEntry(EntryKind.GROUP, g.remote_id, g.name, n))
+        if session.capabilities.tags:
+            entries.extend(SidebarEntry(EntryKind.TAG, t, t, n) for t, n in session.tags())
+        return entries
+
+    # -- sidebar and query ---------------------------------------------------------------
+    def _sidebar_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        found = self.tree_model.entry(current)
+        if found is None:
+            return
+        account, entry = found
+        session = self._sessions.get(account.account_id)
+        if session is None:
+            return
+        if entry is None:
+            entry = SidebarEntry(EntryKind.ALL, "", "All contacts")
+        self._entry = entry
+        if session is not self._current:
+            self._store_header()
+            self._current = session
+            phone = phone_formatter(session.account.default_region)
+            self.table_model.set_source(
+                session.fields, session.reader.query, query=self._query(), phone_formatter=phone
+            )
+            self.detail.set_fields(session.fields, phone)
+            self.table.restore_columns(self.ui_state.header(session.account_id))
+            self._header_account = session.account_id
+            self.status.set_sync(f"{session.account.name}: {session.sync_state}")
+            self.status.set_pending(session.pending_counts())
+        self.ui_state.save_last_selection(account.account_id, entry.kind.value, entry.key)
+        self._run_query()
+        self._update_actions()
+
+    def _query(self) -> ContactQuery:
+        entry = self._entry
+        q = self.table_model.query
+        return ContactQuery(
+            text=self.search.text().strip(),
+            group_id=entry.key if entry and entry.kind is EntryKind.GROUP else None,
+            tag=entry.key if entry and entry.kind is EntryKind.TAG else None,
+            sort=q.sort,
+            descending=q.descending,
+        )
+
+    def _run_query(self) -> None:
+        self.table_model.set_query(self._query())
+        self.table.show_sort_indicator()
+        if self.table_model.rowCount() and not self.table.selected_rows():
+            self.table.setCurrentIndex(self.table_model.index(0, 0))
+        self._selection_changed()
+
+    def _search_changed(self, _text: str) -> None:
+        if self._current is not None:
+            self._run_query()
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def clear_search(self) -> None:
+        if self.search.text():
+            self.search.clear()
+        elif self.undo_bar.current is None and self.message_bar.current is not None:
+            self.message_bar.dismiss()
+
+    def refresh(self) -> None:
+        session = self._current
+        if session is not None:
+            session.refresh()
+
+    # -- selection and details -----------------------------------------------------------
+    def selected_contacts(self) -> list[StoredContact]:
+        out = []
+        for row in self.table.selected_rows():
+            s = self.table_model.stored_at(row)
+            if s is not None:
+                out.append(s)
+        return out
+
+    def current_contact(self) -> StoredContact | None:
+        idx = self.table.currentIndex()
+        if idx.isValid() and self.table.selectionModel().isRowSelected(idx.row()):
+            return self.table_model.stored_at(idx.row())
+        selected = self.selected_contacts()
+        return selected[0] if selected else None
+
+    def _selection_changed(self) -> None:
+        self.detail.show_contact(self.current_contact())
+        self._update_actions()
+        self._update_empty()
+
+    def _update_actions(self) -> None:
+        has_session = self._current is not None
+        n = len(self.table.selected_rows())
+        self.act_new.setEnabled(has_session)
+        self.act_edit.setEnabled(n == 1)
+        self.act_delete.setEnabled(n >= 1)
+        self.act_refresh.setEnabled(has_session)
+        groups = has_session and self._current is not None and self._current.capabilities.groups
+        in_group = groups and self._entry is not None and self._entry.kind is EntryKind.GROUP
+        self.act_new_group.setEnabled(bool(groups))
+        self.act_rename_group.setEnabled(bool(in_group))
+        self.act_delete_group.setEnabled(bool(in_group))
+
+    def _update_empty(self) -> None:
+        empty = self._current is not None and self.table_model.rowCount() == 0
+        if empty:
+            q = self.table_model.query
+            if q.text:
+                self.empty_label.setText(
+                    f"No contact matches “{q.text}”. Check the spelling, or press Esc to clear."
+                )
+            elif self._current is not None and self._current.busy:
+                self.empty_label.setText("Loading contacts…")
+            else:
+                self.empty_label.setText("No contacts here yet. Press Ctrl+N to add one.")
+        self.empty_label.setVisible(empty)
+        self.table.setVisible(not empty)
+
+    # -- store changes -------------------------------------------------------------------
+    def _changed(self, account_id: str, change: ChangeSet) -> None:
+        old = self._pending_changes.get(account_id, ChangeSet())
+        self._pending_changes[account_id] = ChangeSet(
+            old.ids | change.ids, old.structure or change.structure
+        )
+        if change.structure:
+            self._pending_sidebar.add(account_id)
+        if not self._coalesce.isActive():
+            self._coalesce.start()
+
+    def _sidebar_stale(self, account_id: str) -> None:
+        self._pending_sidebar.add(account_id)
+        if not self._coalesce.isActive():
+            self._coalesce.start()
+
+    def apply_changes_now(self) -> None:
+        """Apply coalesced store changes at once (tests, and before showing a dialog)."""
+        self._coalesce.stop()
+        self._apply_changes()
+
+    def _apply_changes(self) -> None:
+        changes, self._pending_changes = self._pending_changes, {}
+        stale, self._pending_sidebar = self._pending_sidebar, set()
+        for account_id in stale:
+            session = self._sessions.get(account_id)
+            if session is not None and not session.closed:
+                self.tree_model.set_entries(account_id, self._entries(session))
+        current = self._current
+        change = changes.get(current.account_id) if current is not None else None
+        if change is None:
+            return
+        if change.structure:
+            self._requery_keeping_selection()
+        elif change.ids:
+            self.table_model.rows_changed(change.ids)
+        self.detail.show_contact(self._refetch(self.detail.stored))
+        self._update_loaded()
+
+    def _refetch(self, stored: StoredContact | None) -> StoredContact | None:
+        if stored is None or self._current is None:
+            return None
+        return self._current.get(stored.local_id)
+
+    def _requery_keeping_selection(self) -> None:
+        ids = [s.local_id for s in self.selected_contacts()]
+        cur = self.current_contact()
+        scroll = self.table.verticalScrollBar().value()
+        self.table_model.refresh()
+        self.table.verticalScrollBar().setValue(scroll)
+        if ids:
+            self.table.select_local_ids(ids, cur.local_id if cur else None)
+        self._selection_changed()
+
+    def _pending(self, account_id: str, counts: object) -> None:
+        current = self._current
+        mine = current is not None and current.account_id == account_id
+        if mine and isinstance(counts, PendingCounts):
+            self.status.set_pending(counts)
+        self.actions_.pending_changed(account_id)
+
+    def _sync_state(self, account_id: str, text: str) -> None:
+        session = self._sessions.get(account_id)
+        short = "" if text == "Up to date" else text
+        self.tree_model.set_status(account_id, short)
+        if session is not None and session is self._current:
+            self.status.set_sync(f"{session.account.name}: {text}")
+            self._update_loaded()
+
+    def _progress(self, account_id: str, loaded: int, total: object) -> None:
+        session = self._sessions.get(account_id)
+        if session is not None:
+            session.loaded = (loaded, total if isinstance(total, int) else None)
+            if session is self._current:
+                self._update_loaded()
+
+    def _update_loaded(self) -> None:
+        session = self._current
+        if session is None:
+            self.status.set_loaded("")
+            return
+        shown = self.table_model.rowCount()
+        in_store = session.count() if self.table_model.query != ContactQuery() else shown
+        server_total = session.loaded[1] if session.busy else None
+        self.status.set_loaded(loaded_text(shown, in_store, server_total))
+        self._update_empty()
+
+    # -- messages ------------------------------------------------------------------------
+    def show_problem(self, problem: Problem) -> None:
+        session = self._sessions.get(problem.account_id)
+        name = session.account.name if session is not None else ""
+        text, actions = describe_problem(problem, name, self)
+        self.message_bar.show_text(
+            text,
+            Level.ERROR if actions else Level.WARNING,
+            actions,
+            key=f"{problem.account_id}:{problem.doing}",
+        )
+
+    def _cleared(self, account_id: str, kind: str) -> None:
+        for doing in ("sync", "send"):
+            self.message_bar.clear_key(f"{account_id}:{doing}")
+        if kind == "offline":
+            session = self._sessions.get(account_id)
+            name = session.account.name if session else "The platform"
+            self.message_bar.show_text(
+                f"{name} is reachable again. Waiting changes were sent.",
+                Level.INFO,
+                timeout_ms=4000,
+                key=f"{account_id}:back",
+            )
+
+    def show_message(
+        self,
+        text: str,
+        level: Level = Level.INFO,
+        actions: Sequence[MessageAction] = (),
+        *,
+        timeout_ms: int = 0,
+    ) -> None:
+        self.message_bar.show_text(text, level, actions, timeout_ms=timeout_ms)
+
+    def report_unexpected(self, exc: BaseException) -> None:
+        """A bug reached the top: say so plainly; the traceback is already in the log."""
+        del exc
+        self.message_bar.show_text(
+            "Something went wrong inside Contact Desk. Your contacts and edits are safe. "
+            "If it happens again, send the log file to support.",
+            Level.ERROR,
+        )
+
+    # -- window state --------------------------------------------------------------------
+    def _update_page(self) -> None:
+        self.pages.setCurrentIndex(1 if self._sessions else 0)
+
+    def _restore_geometry(self) -> None:
+        geometry = self.ui_state.geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+        state = self.ui_state.window_state()
+        if state is not None:
+            self.restoreState(state)
+        splitter = self.ui_state.splitter()
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def _store_header(self) -> None:
+        if self._header_account:
+            self.ui_state.save_header(self._header_account, self.table.save_columns())
+
+    def save_state(self) -> None:
+        self._store_header()
+        self.ui_state.save_window(self.saveGeometry(), self.saveState())
+        self.ui_state.save_splitter(self.splitter.saveState())
+        self.ui_state.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.actions_.may_close():
+            event.ignore()
+            return
+        self.save_state()
+        self.actions_.finish_undo()
+        event.accept()
+        self.close_requested.emit()
