@@ -121,6 +121,7 @@ class FaultInjector:
     def set_plan(self, plan: FaultPlan) -> None:
         with self._lock:
             self.plan = plan
+            self.stats = FaultStats()  # ``limit`` counts the faults of this plan only
             self._rng = random.Random(plan.seed)
 
     def _roll(self, rate: float, kind: str) -> bool:
@@ -192,8 +193,11 @@ class FaultInjector:
         sub = request.path[len(ADMIN_PREFIX) :]
         if sub == "/faults":
             if request.method in ("POST", "PUT"):
+                data = request.get_json(force=True, silent=True)
                 try:
-                    self.set_plan(FaultPlan.from_json(request.get_json(force=True) or {}))
+                    if not isinstance(data, dict):
+                        raise TypeError("send a JSON object of fault settings")
+                    self.set_plan(FaultPlan.from_json(data))
                 except (ValueError, TypeError) as exc:
                     return Response(
                         json.dumps({"error": str(exc)}), 400, mimetype="application/json"
