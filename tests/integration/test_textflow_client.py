@@ -11,7 +11,7 @@ from contactdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
 from contactdesk.core.models import Contact, Page
 from contactdesk.core.schema import FieldType
 from contactdesk.providers.base import Provider
-from contactdesk.providers.textflow import TextFlowClient
+from contactdesk.providers.textflow import TextFlowClient, normalize_base_url
 from contactdesk.providers.textflow_schema import ENTERPRISE, MARKETER, STARTER
 from tests.integration.textflow_support import TextFlowEnv, running_textflow
 
@@ -326,3 +326,34 @@ def test_a_stray_space_in_the_key_is_forgiven_an_empty_key_is_not(env: TextFlowE
         client.close()
     with pytest.raises(Exception, match="key is empty"):
         TextFlowClient(env.base_url, "   ")
+
+
+@pytest.mark.parametrize(
+    ("pasted", "base"),
+    [
+        ("https://textflow.telair.net", "https://textflow.telair.net/api"),
+        ("https://textflow.telair.net/api/", "https://textflow.telair.net/api"),
+        ("https://textflow.telair.net/api/v1/contacts", "https://textflow.telair.net/api"),
+        (" HTTPS://staging.example.com/tf/api/v1 ", "https://staging.example.com/tf/api"),
+    ],
+)
+def test_pasted_addresses_are_normalized(pasted: str, base: str) -> None:
+    assert normalize_base_url(pasted) == base
+
+
+@pytest.mark.parametrize(
+    "pasted", ["textflow.telair.net", "https://textflow.telair.net/api?key=1", "ftp://x/api"]
+)
+def test_unusable_addresses_are_refused(pasted: str) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        normalize_base_url(pasted)
+    assert info.value.field == "base_url"
+
+
+def test_the_bare_simulator_address_works(env: TextFlowEnv) -> None:
+    client = TextFlowClient(env.server.root_url, env.sim.api_key)
+    try:
+        assert client.base_url == env.base_url
+        assert client.list_contacts().total == 120
+    finally:
+        client.close()

@@ -167,8 +167,8 @@ def test_404_for_a_deleted_contact_on_every_verb(client: TextFlowClient, env: Te
 def test_a_wrong_base_url_says_to_check_the_address(env: TextFlowEnv) -> None:
     clock = LinkedClock(env.sim.clock)
     limiter = RateLimiter(None, clock=clock, sleep=clock.sleep)
-    # "/api" forgotten
-    client = TextFlowClient(env.server.root_url, env.sim.api_key, limiter=limiter)
+    # a proxy prefix that does not exist
+    client = TextFlowClient(env.server.root_url + "/textflow", env.sim.api_key, limiter=limiter)
     try:
         with pytest.raises(UnexpectedAnswer) as info:
             client.list_contacts()

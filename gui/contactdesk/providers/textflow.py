@@ -17,6 +17,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from contactdesk.core.errors import (
     AuthRefused,
@@ -37,7 +38,7 @@ from contactdesk.providers import textflow_schema as schema
 from contactdesk.providers.http import HttpPolicy
 from contactdesk.providers.ratelimit import RateLimiter
 
-__all__ = ["TextFlowClient"]
+__all__ = ["TextFlowClient", "normalize_base_url"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,34 @@ NO_GROUPS = "TextFlow has no groups. Use tags to sort contacts into lists."
 
 #: errors after which a create or delete may or may not have been applied
 _OUTCOME_UNKNOWN = (NetworkError, ServerError, UnexpectedAnswer)
+
+
+def normalize_base_url(url: str) -> str:
+    """Turn whatever was pasted into ``scheme://host[:port]/prefix`` (the doc's ``.../api``).
+
+    Accepts the bare host (``/api`` is added), a trailing slash, or the doc's endpoint
+    ``.../api/v1/contacts``. A query string or fragment is refused: it would ride along on
+    every call and hides a mistyped address.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValidationFailed(
+            "The server address must start with https:// and name a host, "
+            "for example https://textflow.telair.net/api",
+            field="base_url",
+        )
+    if parts.query or parts.fragment:
+        raise ValidationFailed(
+            "The server address should not contain ? or #. Use the address from the "
+            "TextFlow documentation, for example https://textflow.telair.net/api",
+            field="base_url",
+        )
+    path = parts.path.rstrip("/")
+    for suffix in ("/v1/contacts", "/v1"):
+        if path.lower().endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    return urlunsplit((parts.scheme.lower(), parts.netloc, path or "/api", "", ""))
 
 
 def _unknown_outcome(err: ProviderError) -> bool:
@@ -99,7 +128,7 @@ class TextFlowClient:
                 "The TextFlow key is empty or contains spaces or line breaks. Copy it again "
                 "from TextFlow and paste it in account settings."
             )
-        self.base_url = base_url.strip().rstrip("/")
+        self.base_url = normalize_base_url(base_url)
         self._key = key
         self._http = HttpPolicy(
             self.base_url,
