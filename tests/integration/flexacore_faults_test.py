@@ -224,6 +224,23 @@ def test_reads_recover_from_bad_answers(
     assert injected(server) >= 1
 
 
+def test_slow_uneven_answers_keep_the_server_order(
+    sim: FlexacoreSim, server: SandboxServer, client: FlexacoreClient, group: str
+) -> None:
+    # pages answered out of order (jitter) are still put together in page order
+    expected = [r.uid for r in sim.contacts_in(group)]
+    inject(server, latency=0.02, latency_jitter=0.1, seed=3)
+    assert [c.remote_id for c in client.list_all(group_id=group)] == expected
+
+
+def test_an_answer_slower_than_the_read_timeout_is_a_network_error(
+    server: SandboxServer, client: FlexacoreClient, group: str
+) -> None:
+    inject(server, latency=1.5)  # the client's read timeout is 1 s
+    with pytest.raises(NetworkError, match="took too long"):
+        client.get_group(group)
+
+
 def test_a_read_that_keeps_failing_ends_in_a_typed_error(
     server: SandboxServer, client: FlexacoreClient, group: str
 ) -> None:
@@ -416,8 +433,9 @@ def test_the_token_never_appears_in_errors_reprs_or_logs(
     } <= kinds, kinds
     client = client_for(server, sim.token)
     texts = [caplog.text, repr(client), str(vars(client)), repr(client.limiter)]
-    for err in errors:
-        texts += [str(err), repr(err), err.message, err.detail or "", str(err.__cause__ or "")]
+    for error in errors:
+        texts += [str(error), repr(error), error.message, error.detail or ""]
+        texts.append(str(error.__cause__ or ""))
     for secret in secrets:
         for text in texts:
             assert secret not in text

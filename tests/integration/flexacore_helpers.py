@@ -69,7 +69,7 @@ class Prefixed:
 
     def is_write(self, environ: WSGIEnvironment) -> bool:
         inner = dict(environ)
-        return self._strip(inner) and self.sim.is_write(inner)  # type: ignore[arg-type]
+        return self._strip(inner) and self.sim.is_write(inner)
 
     def admin(self, request: Request) -> Response | None:
         return self.sim.admin(request)
