@@ -142,7 +142,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(center)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([220, 760, 300])
+        self.splitter.setSizes([250, 730, 300])
 
         workspace = QWidget(self)
         outer = QVBoxLayout(workspace)
@@ -350,7 +350,7 @@ class MainWindow(QMainWindow):
         self.table_model.set_query(self._query())
         self.table.show_sort_indicator()
         if self.table_model.rowCount() and not self.table.selected_rows():
-            self.table.setCurrentIndex(self.table_model.index(0, 0))
+            self.table.selectRow(0)
         self._selection_changed()
 
     def _search_changed(self, _text: str) -> None:
@@ -473,6 +473,8 @@ class MainWindow(QMainWindow):
         self.table.verticalScrollBar().setValue(scroll)
         if ids:
             self.table.select_local_ids(ids, cur.local_id if cur else None)
+        if not self.table.selected_rows() and self.table_model.rowCount():
+            self.table.selectRow(0)
         self._selection_changed()
 
     def _pending(self, account_id: str, counts: object) -> None:
@@ -494,8 +496,8 @@ class MainWindow(QMainWindow):
         session = self._sessions.get(account_id)
         if session is not None:
             session.loaded = (loaded, total if isinstance(total, int) else None)
-            if session is self._current:
-                self._update_loaded()
+            # rows arrive page by page: show them as they come (coalesced)
+            self._changed(account_id, ChangeSet(structure=True))
 
     def _update_loaded(self) -> None:
         session = self._current

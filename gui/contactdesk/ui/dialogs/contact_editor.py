@@ -392,10 +392,11 @@ class ContactEditor(QDialog):
         box.open()
 
     def _discard_answer(self, result: int, box: QMessageBox) -> None:
+        del result
+        box.deleteLater()
         if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Discard:
             self._force_close = True
             super().reject()
-        del result
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._force_close or not self.dirty:

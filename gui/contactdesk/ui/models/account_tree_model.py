@@ -47,12 +47,11 @@ class SidebarAccount:
     name: str
     practice: bool = False
     entries: list[SidebarEntry] = field(default_factory=list)
-    status: str = ""  # "Syncing", "Offline"... shown after the name
+    status: str = ""  # "Offline"...: said in the tooltip and the accessible text
 
     @property
     def label(self) -> str:
-        name = f"{self.name} (practice)" if self.practice else self.name
-        return f"{name}: {self.status}" if self.status else name
+        return f"{self.name} (practice)" if self.practice else self.name
 
 
 def count_text(count: int | None) -> str:
@@ -187,7 +186,8 @@ class AccountTreeModel(QAbstractItemModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return account.label
             if role in (Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
-                return f"Account {account.label}"
+                status = f": {account.status}" if account.status else ""
+                return f"Account {account.label}{status}"
             if role == Qt.ItemDataRole.FontRole:
                 font = QFont()
                 font.setBold(True)
