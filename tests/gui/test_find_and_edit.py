@@ -63,7 +63,8 @@ def test_edit_a_contact_and_save_it(practice: Practice) -> None:
     p.window.table.setFocus()
     p.window.table.selectRow(2)
     stored = p.window.current_contact()
-    assert stored is not None and stored.contact.remote_id is not None
+    assert stored is not None
+    assert stored.contact.remote_id is not None
 
     p.qtbot.keyClick(p.window.table, Qt.Key.Key_Return)
     editor = _editor(p)
@@ -130,7 +131,8 @@ def test_add_a_contact_with_a_badly_typed_number_and_follow_the_suggestion(
     )
     p.wait_idle(p.flexacore)
     current = p.window.current_contact()
-    assert current is not None and current.contact.display_name == "Nadia Okafor"
+    assert current is not None
+    assert current.contact.display_name == "Nadia Okafor"
     p.qtbot.waitUntil(
         lambda: (
             (s := p.flexacore.get(current.local_id)) is not None and s.state is ContactState.SYNCED
