@@ -169,6 +169,7 @@ def test_any_ultimate_sms_base_url_is_normalised(typed: str, expected: str) -> N
         "https:///api/v3",
         "https://one.flexacore.com/api/v3?x=1",
         "https://one.flexacore.com/api/v3#top",
+        "https://admin:secret@one.flexacore.com/api/v3",
     ],
 )
 def test_unusable_base_urls_are_refused(bad: str) -> None:

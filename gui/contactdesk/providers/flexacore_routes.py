@@ -74,6 +74,13 @@ def normalize_base_url(url: str) -> str:
             "for example https://one.flexacore.com/api/v3",
             field="base_url",
         )
+    if parts.username is not None or parts.password is not None:
+        # a password in the address would end up in logs and in the settings file
+        raise ValidationFailed(
+            "The server address must not contain a user name or password. "
+            "Use the address up to /api/v3, for example https://one.flexacore.com/api/v3",
+            field="base_url",
+        )
     if parts.query or parts.fragment:
         raise ValidationFailed(
             "The server address must not contain '?' or '#'. "
