@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import logging
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from werkzeug.serving import make_server
 
 from contactdesk.core.errors import (
     InsecureURL,
@@ -466,3 +474,118 @@ def test_the_key_never_appears_in_messages_logs_or_reprs(
     refused.close()
     assert len(errors) >= 10
     assert all(KEY not in text for text in texts)
+
+
+# -- TLS -------------------------------------------------------------------------------------
+
+
+def _office_pki(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """An "office" root CA and a certificate it issued for 127.0.0.1: (ca, cert, key) files."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Office Root CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = (tmp_path / "office-ca.pem", tmp_path / "server.pem", tmp_path / "server.key")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+@pytest.fixture
+def tls_server(app: EchoApp, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An HTTPS server with a certificate from the office CA: (base URL, CA file)."""
+    ca, cert, key = _office_pki(tmp_path)
+    server = make_server("127.0.0.1", 0, app.wsgi, threaded=True, ssl_context=(str(cert), str(key)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_port}", ca
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_a_certificate_from_a_ca_the_system_trusts_is_accepted(
+    tls_server: tuple[str, Path], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The office root CA is in the system store (here: SSL_CERT_FILE), not in certifi."""
+    url, ca = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    policy = HttpPolicy(
+        url, auth_headers={}, limiter=RateLimiter(None, clock=clock, sleep=clock.sleep)
+    )
+    try:
+        assert policy.request("GET", "/x", interpret=interpret, idempotent=True)["path"] == "/x"
+    finally:
+        policy.close()
+
+
+def test_an_untrusted_certificate_is_refused_in_plain_words(
+    tls_server: tuple[str, Path], app: EchoApp, clock: FakeClock
+) -> None:
+    """Not issued by anyone the system trusts: refuse, explain, do not retry."""
+    url, _ = tls_server
+    limiter = RateLimiter(None, clock=clock, sleep=clock.sleep)
+    policy = HttpPolicy(url, auth_headers={"X-API-Key": KEY}, limiter=limiter)
+    try:
+        with pytest.raises(NetworkError) as info:
+            policy.request("GET", "/x", interpret=interpret, idempotent=True)
+    finally:
+        policy.close()
+    assert "certificate problem" in info.value.message
+    assert KEY not in (info.value.detail or "")
+    assert clock.sleeps == []  # retrying cannot fix a certificate
+    assert app.seen == []  # and nothing, key included, was sent
