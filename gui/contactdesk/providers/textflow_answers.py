@@ -183,19 +183,22 @@ def update_body(contact: Contact, base: Contact | None) -> dict[str, Any]:
 
 
 def one_contact(body: Any) -> Contact:
-    return contact_from_wire(body["data"])
+    return contact_from_wire(body.get("data"))
 
 
 def contact_page(body: Any) -> Page[Contact]:
-    data = body["data"]
+    data = body.get("data")
     if not isinstance(data, list):
         raise UnexpectedAnswer(UNREADABLE, detail="data is not a list")
     items = tuple(contact_from_wire(item) for item in data)
     pagination = body.get("pagination")
     if isinstance(pagination, Mapping):
-        page = int(pagination.get("page", 1))
-        total = int(pagination.get("total", len(items)))
-        pages = int(pagination.get("pages", page))
+        try:
+            page = int(pagination.get("page", 1))
+            total = int(pagination.get("total", len(items)))
+            pages = int(pagination.get("pages", page))
+        except (TypeError, ValueError):
+            raise UnexpectedAnswer(UNREADABLE, detail="pagination is not numbers") from None
     else:  # no pagination block: this page is all we know about
         page, total, pages = 1, len(items), 1
     return Page(items=items, page=page, pages=pages, total=total)
