@@ -589,3 +589,22 @@ def test_an_untrusted_certificate_is_refused_in_plain_words(
     assert KEY not in (info.value.detail or "")
     assert clock.sleeps == []  # retrying cannot fix a certificate
     assert app.seen == []  # and nothing, key included, was sent
+
+
+def test_a_netrc_entry_never_replaces_our_credentials(
+    policy: HttpPolicy, app: EchoApp, isolated_dirs: Path
+) -> None:
+    """Office machines may have ~/.netrc; requests would swap in its Basic auth."""
+    netrc = isolated_dirs / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password hunter2\n")
+    netrc.chmod(0o600)
+    bearer = HttpPolicy(
+        policy.base_url,
+        auth_headers={"Authorization": f"Bearer {KEY}"},
+        limiter=policy.limiter,
+    )
+    try:
+        bearer.request("GET", "/x", interpret=interpret, idempotent=True)
+    finally:
+        bearer.close()
+    assert app.seen[-1]["headers"]["Authorization"] == f"Bearer {KEY}"

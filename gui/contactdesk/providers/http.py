@@ -37,6 +37,8 @@ import requests
 import truststore
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
 
 from contactdesk import __version__
@@ -165,6 +167,17 @@ class _TrustStoreAdapter(HTTPAdapter):
         # the stubs leave cert_verify untyped
         base: Any = super()
         base.cert_verify(conn, url, verify, cert)
+
+
+class _HeadersOnly(AuthBase):
+    """Our credentials travel in explicit headers; this stops requests reading ~/.netrc.
+
+    Without an ``auth``, a session that trusts the environment (needed for office proxy
+    settings) looks the host up in ~/.netrc and would replace our Authorization header.
+    """
+
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        return request
 
 
 class _TransportFailure(Exception):
@@ -379,6 +392,7 @@ class HttpPolicy:
                     json=json,
                     params=params,
                     headers=merged,
+                    auth=_HeadersOnly(),
                     timeout=self._timeout,
                     allow_redirects=False,
                 )
