@@ -6,7 +6,10 @@ simulators get (resets, hangs, truncation, HTML proxy pages) is available here t
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import struct
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,7 +23,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class Scripted:
-    """One canned answer for a path, served once before the default behaviour."""
+    """One canned answer for a path, served once before the default behaviour.
+
+    ``status`` 0 means: drop the connection (TCP reset) instead of answering, which the
+    sandbox's fault injector only does for writes.
+    """
 
     status: int
     body: str = "{}"
@@ -72,6 +79,8 @@ class EchoApp:
         return response(environ, start_response)
 
     def _answer(self, request: Request, canned: Scripted | None) -> Response:
+        if canned is not None and canned.status == 0:
+            _reset(request.environ)
         if canned is not None:
             return Response(
                 canned.body,
@@ -100,6 +109,16 @@ class EchoApp:
 
     def admin(self, request: Request) -> Response | None:
         return None
+
+
+def _reset(environ: WSGIEnvironment) -> None:
+    sock: socket.socket | None = environ.get("werkzeug.socket")
+    if sock is not None:
+        # linger 0 turns the close into a TCP RST
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    raise ConnectionResetError("reset by the test app")
 
 
 def _json(payload: object, status: int = 200) -> Response:

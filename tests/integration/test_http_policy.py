@@ -189,6 +189,24 @@ def test_idempotent_write_recovers_from_reset_after_write(
     assert server.injector.stats.requests == 2
 
 
+def test_idempotent_read_recovers_from_a_connection_reset(
+    policy: HttpPolicy, app: EchoApp, clock: FakeClock
+) -> None:
+    app.script("/x", Scripted(0), Scripted(0))
+    assert policy.request("GET", "/x", interpret=interpret, idempotent=True)["path"] == "/x"
+    assert len(app.seen) == 3
+    assert len(clock.sleeps) == 2
+
+
+def test_a_read_that_keeps_being_reset_says_so(policy: HttpPolicy, app: EchoApp) -> None:
+    app.script("/x", *[Scripted(0)] * 4)
+    with pytest.raises(NetworkError) as info:
+        policy.request("GET", "/x", interpret=interpret, idempotent=True)
+    assert "was interrupted" in info.value.message
+    assert info.value.uncertain is False  # a GET changes nothing
+    assert len(app.seen) == 4
+
+
 # -- non-idempotent requests --------------------------------------------------------
 
 
