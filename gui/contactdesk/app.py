@@ -227,6 +227,7 @@ class Wiring:
                     "Flexacore",
                     default_region="GB",
                     base_url=sandbox.flexacore_url,
+                    flexacore_sending_server=1,  # the simulator's sending server
                     practice=True,
                 ),
                 sandbox.flexacore_key,

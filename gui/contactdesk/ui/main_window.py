@@ -449,6 +449,9 @@ class MainWindow(QMainWindow):
             session = self._sessions.get(account_id)
             if session is not None and not session.closed:
                 self.tree_model.set_entries(account_id, self._entries(session))
+        found = self.tree_model.entry(self.sidebar.currentIndex())
+        if found is not None and found[1] is not None:
+            self._entry = found[1]  # same row, fresh label and count
         current = self._current
         change = changes.get(current.account_id) if current is not None else None
         if change is None:
