@@ -433,8 +433,9 @@ class HttpPolicy:
         cause = _root_cause(exc)
         detail = self._redact(f"{type(cause).__name__}: {cause}")[:DETAIL_CHARS]
         log.debug("%s %s: no answer (%s)", method, path, type(cause).__name__)
-        # a request that reached the server may have changed something (GET never does)
-        write = not _is_safe_method(method)
+        # a request that reached the server may have changed something (GET never does; a POST the
+        # caller calls idempotent is a read, like Flexacore's POST /all, /search and /show)
+        write = not _is_safe_method(method) and not (method.upper() == "POST" and idempotent)
         if isinstance(exc, requests.exceptions.SSLError) or isinstance(cause, ssl.SSLError):
             message = (
                 f"There is a certificate problem with {host}, so the connection is not safe "
