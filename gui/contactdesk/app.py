@@ -179,31 +179,22 @@ class Wiring:
         """Runs on the account's worker thread (the keychain may block)."""
         from contactdesk.core.errors import AuthRefused
         from contactdesk.core.models import ProviderKind
+        from contactdesk.providers import registry
+        from contactdesk.providers.ratelimit import RateLimiter
 
         secret = self.secrets.get(account)
         if secret is None:
             raise AuthRefused(
                 "No API key is kept for this account. Open account settings and paste it."
             )
-        client: Any
+        limiter = RateLimiter(account_plan(account))
+        limiter.on_wait = on_wait
+        options: dict[str, Any] = {}
         if account.kind is ProviderKind.FLEXACORE:
-            from contactdesk.providers.flexacore import FlexacoreClient
-
-            client = FlexacoreClient(
-                account.base_url,
-                secret.reveal(),
-                sending_server=account.flexacore_sending_server,
-            )
-        else:
-            from contactdesk.providers.textflow import TextFlowClient
-            from contactdesk.providers.textflow_schema import ENTERPRISE, MARKETER, STARTER
-
-            plans = {"starter": STARTER, "marketer": MARKETER}
-            client = TextFlowClient(
-                account.base_url, secret.reveal(), plan=plans.get(account.plan or "", ENTERPRISE)
-            )
-        client.limiter.on_wait = on_wait
-        remote: RemoteContacts = client
+            options["sending_server"] = account.flexacore_sending_server
+        remote: RemoteContacts = registry.create_provider(
+            account.kind, secret.reveal(), base_url=account.base_url, limiter=limiter, **options
+        )
         return remote
 
     def start_practice(self, preset: str) -> list[Account]:
@@ -261,15 +252,27 @@ class Wiring:
 def provider_schema(account: Account) -> tuple[Any, Any, frozenset[str] | None]:
     """(fields, capabilities, contact fields the listing carries) of the account's platform."""
     from contactdesk.core.models import ProviderKind
+    from contactdesk.providers import registry
 
-    if account.kind is ProviderKind.FLEXACORE:
-        from contactdesk.providers import flexacore_schema
+    # Flexacore's contact list carries only the phone and the names (the group is the
+    # list's own); TextFlow's carries every field
+    carried = (
+        frozenset({"phone", "first_name", "last_name", "group_id"})
+        if account.kind is ProviderKind.FLEXACORE
+        else None
+    )
+    return registry.fields(account.kind), registry.capabilities(account.kind), carried
 
-        carried = frozenset({"phone", "first_name", "last_name", "group_id"})
-        return flexacore_schema.FIELDS, flexacore_schema.CAPABILITIES, carried
-    from contactdesk.providers import textflow_schema
 
-    return textflow_schema.FIELDS, textflow_schema.CAPABILITIES, None
+def account_plan(account: Account) -> Any:
+    """The request budget to pace by: the account's plan ("custom:300" = 300 a minute)."""
+    from contactdesk.core.schema import RatePlan
+    from contactdesk.providers import registry
+
+    plan = account.plan or ""
+    if plan.startswith("custom:"):
+        return RatePlan("Custom", int(plan.split(":", 1)[1]), 60.0)
+    return registry.plan_named(account.kind, plan or None)
 
 
 # -- running -----------------------------------------------------------------------------------

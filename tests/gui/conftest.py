@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from contactdesk.accounts import AccountStore
@@ -25,6 +28,17 @@ from contactdesk.ui.ui_state import FILE_NAME, UiState
 from contactdesk.worker import WorkerPool
 
 SYNC_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(autouse=True)
+def _release_modifiers(qapp: QApplication) -> Iterator[None]:
+    """A shortcut that opens a modal dialog never sees its key release (the window is
+    blocked by then), so Qt would keep thinking Ctrl is held into the next test."""
+    yield
+    spare = QWidget()
+    for key in (Qt.Key.Key_Control, Qt.Key.Key_Shift, Qt.Key.Key_Alt):
+        QTest.keyRelease(spare, key)
+    spare.deleteLater()
 
 
 @dataclass

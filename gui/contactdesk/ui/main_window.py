@@ -279,8 +279,14 @@ class MainWindow(QMainWindow):
             self.select(session.account_id, EntryKind.ALL)
 
     def close_sessions(self) -> None:
+        """Stop every account; the window shows nothing more from their stores."""
+        self._coalesce.stop()
+        self._current = None
+        self.table_model.set_source((), None)
+        self.tree_model.set_accounts([])
         for s in self._sessions.values():
             s.close()
+        self._sessions.clear()
 
     def select(self, account_id: str, kind: EntryKind, key: str = "") -> bool:
         idx = self.tree_model.entry_index(account_id, kind, key)
@@ -314,7 +320,7 @@ class MainWindow(QMainWindow):
             return
         account, entry = found
         session = self._sessions.get(account.account_id)
-        if session is None:
+        if session is None or session.closed:
             return
         if entry is None:
             entry = SidebarEntry(EntryKind.ALL, "", "All contacts")

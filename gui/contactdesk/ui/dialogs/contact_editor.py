@@ -114,7 +114,7 @@ class ContactEditor(QDialog):
                 self.group_box.setCurrentIndex(max(0, self.group_box.findData(base.group_id)))
             # moving a contact between groups is not something the API can do
             self.group_box.setEnabled(original is None)
-            form.addRow("Group:", self.group_box)
+            form.addRow(_plain(self, "Group:"), self.group_box)
         for spec in self._fields:
             self._add_field(form, spec)
         self.phone_fix = QPushButton(self)
@@ -212,7 +212,7 @@ class ContactEditor(QDialog):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(editor)
         lay.addWidget(message)
-        form.addRow(label + ":", host)
+        form.addRow(_plain(self, label + ":"), host)
         self.editors[spec.key] = editor
         self.messages[spec.key] = message
 

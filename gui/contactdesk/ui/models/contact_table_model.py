@@ -101,13 +101,7 @@ class ContactTableModel(QAbstractTableModel):
         self._result: ResultSet | None = None
         self._count = 0
         self._windows: OrderedDict[int, list[RowView | None]] = OrderedDict()
-        style = QApplication.style()
-        self._icons: dict[str, QIcon] = {
-            "pending": style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload),
-            "rejected": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical),
-            "conflict": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning),
-            "opted_out": style.standardIcon(QStyle.StandardPixmap.SP_DialogNoButton),
-        }
+        self._icons: dict[str, QIcon] = {}  # made on first paint (needs the app's style)
         #: rows read from the store so far (for the bench and the "n of N loaded" status)
         self.windows_read = 0
 
@@ -327,14 +321,20 @@ class ContactTableModel(QAbstractTableModel):
     def _marker_icon(self, stored: StoredContact) -> QIcon | None:
         state = stored.state
         if state is ContactState.CONFLICT:
-            return self._icons["conflict"]
+            return self._icon("conflict", QStyle.StandardPixmap.SP_MessageBoxWarning)
         if state is ContactState.REJECTED:
-            return self._icons["rejected"]
+            return self._icon("rejected", QStyle.StandardPixmap.SP_MessageBoxCritical)
         if state in (ContactState.PENDING, ContactState.DELETED):
-            return self._icons["pending"]
+            return self._icon("pending", QStyle.StandardPixmap.SP_BrowserReload)
         if stored.contact.opted_out:
-            return self._icons["opted_out"]
+            return self._icon("opted_out", QStyle.StandardPixmap.SP_DialogNoButton)
         return None
+
+    def _icon(self, name: str, pixmap: QStyle.StandardPixmap) -> QIcon:
+        icon = self._icons.get(name)
+        if icon is None:
+            icon = self._icons[name] = QApplication.style().standardIcon(pixmap)
+        return icon
 
 
 _ROLES = frozenset(

@@ -1,0 +1,143 @@
+"""Every model passes pytest-qt's model tester, watched while it changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.modeltest import ModelTester
+
+from contactdesk.core.models import Contact
+from contactdesk.core.schema import FieldSpec, FieldType
+from contactdesk.store import ContactQuery, SortColumn, Store, StoreReader
+from contactdesk.ui.models.account_tree_model import (
+    AccountTreeModel,
+    EntryKind,
+    SidebarAccount,
+    SidebarEntry,
+)
+from contactdesk.ui.models.contact_table_model import (
+    LOCAL_ID_ROLE,
+    STATE_ROLE,
+    WINDOW,
+    ContactTableModel,
+)
+from contactdesk.ui.models.pending_model import PendingModel
+
+FIELDS = (
+    FieldSpec("phone", "Phone", FieldType.PHONE, required=True),
+    FieldSpec("first_name", "First name"),
+    FieldSpec("last_name", "Last name"),
+    FieldSpec("email", "Email", FieldType.EMAIL),
+    FieldSpec("tags", "Tags", FieldType.TAGS),
+    FieldSpec("opted_out", "Opted out", FieldType.BOOL, editable=False),
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path, qapp: QApplication) -> Iterator[tuple[Store, StoreReader]]:
+    path = tmp_path / "a.sqlite3"
+    writer = Store.open(path)
+    people = [
+        Contact(
+            phone=f"+1415555{i:04d}",
+            first_name=f"Person{i:04d}",
+            last_name="Zed" if i % 2 else "Able",
+            email=f"p{i}@example.com",
+            remote_id=str(1000 + i),
+            tags=("vip",) if i % 3 == 0 else (),
+            opted_out=(i % 7 == 0),
+        )
+        for i in range(WINDOW * 3 + 17)
+    ]
+    writer.mirror.merge_page(people)
+    reader = StoreReader.open(path)
+    yield writer, reader
+    reader.close()
+    writer.close()
+
+
+def test_contact_table_model_passes_the_model_tester(
+    qtmodeltester: ModelTester, store: tuple[Store, StoreReader]
+) -> None:
+    writer, reader = store
+    model = ContactTableModel(FIELDS, reader.query)
+    model.refresh()
+    qtmodeltester.check(model)
+    total = model.rowCount()
+    assert total == WINDOW * 3 + 17
+    assert model.columnCount() == len(FIELDS) + 1
+    # changes while the tester watches: search, sort, edit, delete
+    model.set_query(ContactQuery(text="person00"))
+    assert 0 < model.rowCount() < total
+    model.set_query(ContactQuery(sort=SortColumn.PHONE, descending=True))
+    assert model.index(0, 1).data() == "+14155550616"
+    model.sort(model.column_of("email"), Qt.SortOrder.AscendingOrder)
+    assert model.query.sort is SortColumn.EMAIL
+    model.sort(model.column_of("tags"), Qt.SortOrder.AscendingOrder)  # not sortable: ignored
+    assert model.query.sort is SortColumn.EMAIL
+    first = model.stored_at(0)
+    assert first is not None
+    writer.edits.update(first.local_id, first.contact.with_changes(first_name="Changed"))
+    model.rows_changed([first.local_id])
+    assert model.index(0, model.column_of("first_name")).data() == "Changed"
+    assert model.index(0, 0).data(STATE_ROLE) == "pending"
+    writer.edits.delete_many([first.local_id])
+    model.refresh()
+    assert model.rowCount() == total - 1
+    qtmodeltester.check(model)
+
+
+def test_contact_table_model_reads_windows_not_rows(store: tuple[Store, StoreReader]) -> None:
+    _writer, reader = store
+    model = ContactTableModel(FIELDS, reader.query)
+    model.refresh()
+    for row in range(0, model.rowCount(), 7):
+        assert model.index(row, 0).data(LOCAL_ID_ROLE) is not None
+    assert model.windows_read == 4  # 617 rows, 200 a window
+    assert model.index(model.rowCount(), 0).data() is None
+    assert model.data(QModelIndex()) is None
+
+
+def test_account_tree_model_passes_the_model_tester(
+    qtmodeltester: ModelTester, qapp: QApplication
+) -> None:
+    model = AccountTreeModel()
+    qtmodeltester.check(model)
+    entries = [
+        SidebarEntry(EntryKind.ALL, "", "All contacts", 12),
+        SidebarEntry(EntryKind.GROUP, "g1", "<b>Staff</b>", 5),
+    ]
+    model.set_accounts([SidebarAccount("a", "Office", entries=entries)])
+    qtmodeltester.check(model)
+    model.set_entries("a", [*entries, SidebarEntry(EntryKind.GROUP, "g2", "New", 0)])
+    model.set_entries("a", [SidebarEntry(EntryKind.ALL, "", "All contacts", 11)])
+    model.set_entries("a", [SidebarEntry(EntryKind.ALL, "", "All contacts", 10)])
+    model.set_status("a", "Offline")
+    qtmodeltester.check(model)
+    account = model.index(0, 0)
+    assert model.rowCount(account) == 1
+    assert model.index(0, 0, account).data() == "All contacts  (10)"
+    acc = model.index(0, 0).data(Qt.ItemDataRole.AccessibleTextRole)
+    assert acc == "Account Office: Offline"
+
+
+def test_pending_model_passes_the_model_tester(
+    qtmodeltester: ModelTester, store: tuple[Store, StoreReader]
+) -> None:
+    writer, reader = store
+    model = PendingModel()
+    qtmodeltester.check(model)
+    first = reader.get(1)
+    assert first is not None
+    writer.edits.update(1, first.contact.with_changes(last_name="New"))
+    writer.edits.create(Contact(phone="+14155550999", first_name="Fresh"))
+    model.set_entries(reader.open_entries())
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2
+    assert [model.index(r, 1).data() for r in range(2)] == ["Edit", "Add"]
+    model.set_entries([])
+    assert model.rowCount() == 0
