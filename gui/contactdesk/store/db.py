@@ -37,7 +37,7 @@ def check_sqlite() -> None:
     """Raise ``StoreUnavailable`` unless this Python's SQLite has FTS5 with trigram."""
     version = sqlite3.sqlite_version_info
     advice = (
-        "Install the official Contact Desk build, which includes a suitable SQLite, "
+        "Install the official Contact Desk build, which includes a suitable one, "
         "or run it with a newer Python."
     )
     if version < MIN_SQLITE:

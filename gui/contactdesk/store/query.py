@@ -109,76 +109,96 @@ def order_clause(query: ContactQuery) -> str:
     return f"ORDER BY c.{SORT_KEYS[query.sort]} {direction}, c.id {direction}"
 
 
-class ResultSet:
-    """The ordered local ids of one query, held in a temp table of the owning connection.
+class _Table:
+    """One computed result: a temp table shared by every handle of an equal query."""
 
-    Use it on the thread that made it. The owner keeps the ``MAX_OPEN_RESULTS`` most
-    recently used results open and closes older ones; ``close()`` frees one early. A
-    closed result raises ``ResultClosed``: run the query again.
-    """
-
-    def __init__(
-        self, conn: sqlite3.Connection, table: str, query: ContactQuery, count: int
-    ) -> None:
-        self._conn = conn
-        self._table = table
-        self.query = query
+    def __init__(self, conn: sqlite3.Connection, name: str, count: int, version: object) -> None:
+        self.conn = conn
+        self.name = name
         self.count = count
-        self._closed = False
+        self.version = version
+        self.handles = 0
+        self.alive = True
+        #: still reachable from the cache; once replaced, the last handle's close drops it
+        self.cached = True
         # the temp table's name is ours (result_<n>); values are bound parameters
-        self._window_sql = (
-            f"SELECT r.pos, {STORED_COLUMNS} FROM temp.{table} r"  # noqa: S608
+        self.window_sql = (
+            f"SELECT r.pos, {STORED_COLUMNS} FROM temp.{name} r"  # noqa: S608
             " LEFT JOIN contacts c ON c.id = r.id WHERE r.pos > ? AND r.pos <= ? ORDER BY r.pos"
         )
+        self.ids_sql = f"SELECT id FROM temp.{name} WHERE pos > ? AND pos <= ? ORDER BY pos"  # noqa: S608
+        self.pos_sql = f"SELECT pos FROM temp.{name} WHERE id = ?"  # noqa: S608
+
+    def release(self) -> None:
+        """Leave the cache: drop now if nobody holds it, else when the last handle closes."""
+        self.cached = False
+        if self.handles == 0:
+            self.drop()
+
+    def drop(self) -> None:
+        if self.alive:
+            self.alive = False
+            self.conn.execute(f"DROP TABLE IF EXISTS temp.{self.name}")
+
+
+class ResultSet:
+    """The ordered local ids of one query: a snapshot of which rows match, in order.
+
+    Each ``StoreReader.query`` call returns its own handle; close it when done (or use
+    ``with``). Handles of equal queries share one computed table. Use it on the thread
+    that made it. If more than ``MAX_OPEN_RESULTS`` results are held at once, the oldest
+    are closed; a closed handle raises ``ResultClosed``: run the query again.
+    """
+
+    def __init__(self, table: _Table, query: ContactQuery) -> None:
+        self._table = table
+        self.query = query
+        self.count = table.count
+        self._closed = False
+        table.handles += 1
 
     def __len__(self) -> int:
         return self.count
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._closed or not self._table.alive
 
-    def _check(self) -> None:
-        if self._closed:
+    def _check(self) -> _Table:
+        if self.closed:
             raise ResultClosed(
                 "This list is out of date; it is being refreshed.",
-                detail=f"result {self._table} was closed",
+                detail=f"result {self._table.name} was closed",
             )
+        return self._table
 
     def window(self, offset: int, limit: int) -> list[StoredContact | None]:
-        """Rows ``offset .. offset+limit-1`` (fewer at the end). A slot is ``None`` when
-        that contact was removed after the query ran."""
-        self._check()
+        """Rows ``offset .. offset+limit-1`` (fewer at the end), with their current values.
+        A slot is ``None`` when that contact was removed after the query ran."""
+        table = self._check()
         if offset < 0 or limit < 0:
             raise ValueError("offset and limit must not be negative")
-        rows = self._conn.execute(self._window_sql, (offset, offset + limit)).fetchall()
+        rows = table.conn.execute(table.window_sql, (offset, offset + limit)).fetchall()
         return [None if row[1] is None else stored_from_row(row[1:]) for row in rows]
 
     def local_ids(self, offset: int = 0, limit: int | None = None) -> list[int]:
         """Local ids in order (e.g. "select all" / bulk actions); all of them by default."""
-        self._check()
+        table = self._check()
         end = self.count if limit is None else offset + limit
-        return [
-            r[0]
-            for r in self._conn.execute(
-                f"SELECT id FROM temp.{self._table} WHERE pos > ? AND pos <= ? ORDER BY pos",  # noqa: S608
-                (offset, end),
-            )
-        ]
+        return [r[0] for r in table.conn.execute(table.ids_sql, (offset, end))]
 
     def row_of(self, local_id: int) -> int | None:
         """The 0-based row of ``local_id`` in this result, ``None`` if it is not in it."""
-        self._check()
-        found = self._conn.execute(
-            f"SELECT pos FROM temp.{self._table} WHERE id = ?",  # noqa: S608
-            (local_id,),
-        ).fetchone()
+        table = self._check()
+        found = table.conn.execute(table.pos_sql, (local_id,)).fetchone()
         return None if found is None else int(found[0]) - 1
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._conn.execute(f"DROP TABLE IF EXISTS temp.{self._table}")
+            self._table.handles -= 1
+            if self._table.handles == 0 and not self._table.cached:
+                self._table.drop()
 
     def __enter__(self) -> ResultSet:
         return self
@@ -196,16 +216,16 @@ def query_key(query: ContactQuery) -> QueryKey:
 
 
 class Queries:
-    """Runs table queries on one connection and keeps its open results in check.
+    """Runs table queries on one connection and keeps the computed results in check.
 
-    Results are cached: asking again for the same query while the data has not changed
-    (no commit by any connection) returns the same open ``ResultSet`` at no cost, e.g.
-    when the search box goes back to an earlier text.
+    Results are cached: the same query while the data has not changed (no commit by any
+    connection) reuses the computed table, e.g. when the search box goes back to an
+    earlier text. At most ``MAX_OPEN_RESULTS`` tables are kept; unused ones go first.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._open: OrderedDict[QueryKey, tuple[object, ResultSet]] = OrderedDict()
+        self._tables: OrderedDict[QueryKey, _Table] = OrderedDict()
 
     def _version(self) -> object:
         conn = self._db.conn
@@ -214,38 +234,51 @@ class Queries:
     def run(self, query: ContactQuery) -> ResultSet:
         key = query_key(query)
         version = self._version()
-        cached = self._open.get(key)
-        if cached is not None and cached[0] == version and not cached[1].closed:
-            self._open.move_to_end(key)
-            return cached[1]
+        table = self._tables.get(key)
+        if table is None or not table.alive or table.version != version:
+            if table is not None:
+                table.release()
+            table = self._compute(query, version)
+            self._tables[key] = table
+        self._tables.move_to_end(key)
+        result = ResultSet(table, query)
+        self._evict()
+        return result
+
+    def _compute(self, query: ContactQuery, version: object) -> _Table:
         conn = self._db.conn
-        table = f"result_{next(_ids)}"
+        name = f"result_{next(_ids)}"
         frm, params = where_clause(query)
-        conn.execute(f"CREATE TEMP TABLE {table} (pos INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
+        conn.execute(f"CREATE TEMP TABLE {name} (pos INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
         try:
             cur = conn.execute(
-                f"INSERT INTO temp.{table} (id) SELECT c.id {frm} {order_clause(query)}",
+                f"INSERT INTO temp.{name} (id) SELECT c.id {frm} {order_clause(query)}",
                 params,
             )
         except BaseException:
-            conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+            conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
             raise
-        result = ResultSet(conn, table, query, cur.rowcount)
-        if cached is not None:
-            cached[1].close()
-        self._open[key] = (version, result)
-        self._open.move_to_end(key)
-        while len(self._open) > MAX_OPEN_RESULTS:
-            _, (_, oldest) = self._open.popitem(last=False)
-            oldest.close()
-        return result
+        return _Table(conn, name, cur.rowcount, version)
+
+    def _evict(self) -> None:
+        while len(self._tables) > MAX_OPEN_RESULTS:
+            unused = [k for k, t in self._tables.items() if t.handles == 0]
+            # all in use: the oldest goes anyway (its handles then raise ResultClosed)
+            key = unused[0] if unused else next(iter(self._tables))
+            self._tables.pop(key).drop()
 
     def count(self, query: ContactQuery) -> int:
         """How many rows ``query`` matches, without keeping them (e.g. sidebar counts)."""
         frm, params = where_clause(query)
         return int(self._db.conn.execute(f"SELECT count(*) {frm}", params).fetchone()[0])
 
+    def release_unused(self) -> None:
+        """Drop cached results nobody holds (frees their memory; the next equal query
+        computes afresh)."""
+        for key in [k for k, t in self._tables.items() if t.handles == 0]:
+            self._tables.pop(key).drop()
+
     def close_all(self) -> None:
-        for _, result in self._open.values():
-            result.close()
-        self._open.clear()
+        for table in self._tables.values():
+            table.drop()
+        self._tables.clear()

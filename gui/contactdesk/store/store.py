@@ -76,6 +76,11 @@ class StoreReader:
         """Run a table query once; read its windows afterwards (see ``ResultSet``)."""
         return self._queries.run(query)
 
+    def release_results(self) -> None:
+        """Forget cached query results that no handle holds (e.g. when the account's
+        window closes)."""
+        self._queries.release_unused()
+
     def count(self, query: ContactQuery) -> int:
         return self._queries.count(query)
 
