@@ -200,6 +200,7 @@ class Wiring:
     def start_practice(self, preset: str) -> list[Account]:
         """Both simulators in-process, two practice accounts, keys in memory only."""
         import shutil
+        from dataclasses import replace
 
         from contactdesk.accounts import Account
         from contactdesk.core.models import ProviderKind
@@ -211,6 +212,7 @@ class Wiring:
         # the simulators start from their seed every time: so does the practice mirror
         shutil.rmtree(self.practice_dir, ignore_errors=True)
         self.sandbox = sandbox = PracticeSandbox(preset=preset).start()
+        # fixed ids: the practice accounts keep their column layout between runs
         made = [
             (
                 Account.new(
@@ -235,6 +237,7 @@ class Wiring:
                 sandbox.textflow_key,
             ),
         ]
+        made = [(replace(a, id=f"practice-{a.kind.value}"), key) for a, key in made]
         for account, key in made:
             self.accounts.add(account)
             self.secrets.set(account, Secret(key), session_only=True)
@@ -362,7 +365,6 @@ async def _main(
         saved = []
         window.show_message(exc.message)
     open_accounts(saved)
-    window.restore_last_selection()
     window.show()
     if args.exit_when_shown:
         return await _report_shown(app, window, started)

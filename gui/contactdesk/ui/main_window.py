@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSplitter,
     QStackedWidget,
-    QToolBar,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -51,6 +50,7 @@ from contactdesk.ui.widgets.message_bar import Level, MessageAction, MessageBar
 from contactdesk.ui.widgets.search_box import SearchBox
 from contactdesk.ui.widgets.status_panel import StatusPanel, loaded_text
 from contactdesk.ui.widgets.welcome import WelcomePage
+from contactdesk.ui.window_commands import install_commands
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,20 @@ class MainWindow(QMainWindow):
     add_account_requested = Signal()
     update_key_requested = Signal(str)
 
+    # commands, made by ``install_commands``
+    act_new: QAction
+    act_edit: QAction
+    act_delete: QAction
+    act_refresh: QAction
+    act_find: QAction
+    act_pending: QAction
+    act_new_group: QAction
+    act_rename_group: QAction
+    act_delete_group: QAction
+    act_quit: QAction
+    act_add_account: QAction
+    act_clear: QAction
+
     def __init__(self, ui_state: UiState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
@@ -84,6 +98,8 @@ class MainWindow(QMainWindow):
         self._current: AccountSession | None = None
         self._entry: SidebarEntry | None = None
         self._header_account = ""
+        #: where the person was last time; selected again when that account is added
+        self._wanted = ui_state.last_selection()
         self._pending_changes: dict[str, ChangeSet] = {}
         self._pending_sidebar: set[str] = set()
 
@@ -100,7 +116,8 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.actions_ = ContactActions(self)
         self.undo_bar.dismissed.connect(self.actions_.finish_undo)
-        self._build_actions()
+        install_commands(self)
+        self._update_actions()
         self._restore_geometry()
         self._update_page()
 
@@ -161,82 +178,6 @@ class MainWindow(QMainWindow):
         self.search.search_changed.connect(self._search_changed)
         self.table_model.loaded.connect(lambda _n: self._update_loaded())
 
-    def _action(
-        self,
-        text: str,
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
-        slot: object,
-    ) -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        act.triggered.connect(slot)
-        self.addAction(act)
-        return act
-
-    def _build_actions(self) -> None:
-        a = self.actions_
-        self.act_new = self._action("&New contact…", QKeySequence.StandardKey.New, a.new_contact)
-        self.act_edit = self._action("&Edit…", "Ctrl+E", a.edit_selected)
-        self.act_delete = self._action(
-            "&Delete", QKeySequence.StandardKey.Delete, a.delete_selected
-        )
-        self.act_delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.removeAction(self.act_delete)
-        self.table.addAction(self.act_delete)
-        self.act_refresh = self._action("&Refresh", QKeySequence.StandardKey.Refresh, self.refresh)
-        self.act_refresh.setShortcuts([QKeySequence("F5"), QKeySequence("Ctrl+R")])
-        self.act_find = self._action("&Find", QKeySequence.StandardKey.Find, self.focus_search)
-        self.act_pending = self._action("&Pending changes", "Ctrl+P", a.show_pending)
-        self.act_new_group = self._action("New &group…", None, a.new_group)
-        self.act_rename_group = self._action("&Rename group…", None, a.rename_group)
-        self.act_delete_group = self._action("De&lete group…", None, a.delete_group)
-        self.act_quit = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
-        self.act_add_account = self._action("&Add an account…", None, self.add_account_requested)
-        self.table.edit_requested.connect(a.edit_selected)
-        self.table.delete_requested.connect(a.delete_selected)
-        self.detail.edit_requested.connect(a.edit_local_id)
-        self.status.pending_clicked.connect(a.show_pending)
-
-        bar = QToolBar("Main", self)
-        bar.setObjectName("mainToolBar")
-        bar.setMovable(False)
-        for act in (self.act_new, self.act_edit, self.act_delete, self.act_refresh):
-            bar.addAction(act)
-        bar.addSeparator()
-        bar.addAction(self.act_pending)
-        spacer = QWidget(bar)
-        spacer.setSizePolicy(
-            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
-        )
-        bar.addWidget(spacer)
-        bar.addWidget(self.search)
-        self.search.setMinimumWidth(320)
-        self.addToolBar(bar)
-        for act in bar.actions():
-            act.setToolTip(
-                f"{act.text().replace('&', '').rstrip('…')} ({act.shortcut().toString()})"
-            )
-
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addAction(self.act_add_account)
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_quit)
-        edit_menu = menu.addMenu("&Contacts")
-        for act in (self.act_new, self.act_edit, self.act_delete):
-            edit_menu.addAction(act)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.act_find)
-        group_menu = menu.addMenu("&Groups")
-        for act in (self.act_new_group, self.act_rename_group, self.act_delete_group):
-            group_menu.addAction(act)
-        view_menu = menu.addMenu("&View")
-        view_menu.addAction(self.act_refresh)
-        view_menu.addAction(self.act_pending)
-        self.esc = self._action("Clear search", "Esc", self.clear_search)
-        self._update_actions()
-
     # -- sessions ------------------------------------------------------------------------
     @property
     def sessions(self) -> list[AccountSession]:
@@ -275,7 +216,17 @@ class MainWindow(QMainWindow):
         self.tree_model.set_accounts(accounts)
         self.sidebar.expandAll()
         self._update_page()
-        if self._current is None:
+        wanted_account, kind, key = self._wanted
+        if session.account_id == wanted_account:
+            self._wanted = ("", "", "")
+            try:
+                entry_kind = EntryKind(kind)
+            except ValueError:
+                entry_kind = EntryKind.ALL
+            if self.select(session.account_id, entry_kind, key):
+                return
+            self.select(session.account_id, EntryKind.ALL)
+        elif self._current is None:
             self.select(session.account_id, EntryKind.ALL)
 
     def close_sessions(self) -> None:
@@ -294,14 +245,6 @@ class MainWindow(QMainWindow):
             return False
         self.sidebar.setCurrentIndex(idx)
         return True
-
-    def restore_last_selection(self) -> None:
-        account_id, kind, key = self.ui_state.last_selection()
-        try:
-            entry_kind = EntryKind(kind)
-        except ValueError:
-            return
-        self.select(account_id, entry_kind, key)
 
     def _entries(self, session: AccountSession) -> list[SidebarEntry]:
         entries = [SidebarEntry(EntryKind.ALL, "", "All contacts", session.count())]
@@ -323,6 +266,11 @@ class MainWindow(QMainWindow):
         if session is None or session.closed:
             return
         if entry is None:
+            # the account row itself means all its contacts: show that row as chosen
+            child = self.tree_model.entry_index(account.account_id, EntryKind.ALL)
+            if child.isValid():
+                self.sidebar.setCurrentIndex(child)
+                return
             entry = SidebarEntry(EntryKind.ALL, "", "All contacts")
         self._entry = entry
         if session is not self._current:

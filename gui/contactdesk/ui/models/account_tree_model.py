@@ -108,14 +108,30 @@ class AccountTreeModel(QAbstractItemModel):
                     self.index(min(changed), 0, parent), self.index(max(changed), 0, parent), []
                 )
             return
-        if old:
-            self.beginRemoveRows(parent, 0, len(old) - 1)
-            account.entries = []
+        # keep the rows both lists share at the start and the end (a selected row there
+        # stays selected); replace only the middle
+        keys_old = [(e.kind, e.key) for e in old]
+        keys_new = [(e.kind, e.key) for e in new]
+        head = 0
+        while head < min(len(old), len(new)) and keys_old[head] == keys_new[head]:
+            head += 1
+        tail = 0
+        while (
+            tail < min(len(old), len(new)) - head
+            and keys_old[len(old) - 1 - tail] == keys_new[len(new) - 1 - tail]
+        ):
+            tail += 1
+        if len(old) - tail > head:
+            self.beginRemoveRows(parent, head, len(old) - tail - 1)
+            account.entries = old[:head] + old[len(old) - tail :]
             self.endRemoveRows()
-        if new:
-            self.beginInsertRows(parent, 0, len(new) - 1)
-            account.entries = new
+        if len(new) - tail > head:
+            self.beginInsertRows(parent, head, len(new) - tail - 1)
+            account.entries = new[: len(new) - tail] + account.entries[head:]
             self.endInsertRows()
+        account.entries = new
+        if new:
+            self.dataChanged.emit(self.index(0, 0, parent), self.index(len(new) - 1, 0, parent), [])
 
     def entry_index(self, account_id: str, kind: EntryKind, key: str = "") -> QModelIndex:
         row = self.account_row(account_id)

@@ -17,13 +17,13 @@ from contactdesk.ui.models.contact_table_model import ContactTableModel
 
 #: width of each column type, in average character widths
 _CHARS = {
-    FieldType.PHONE: 18,
-    FieldType.EMAIL: 26,
-    FieldType.TAGS: 22,
-    FieldType.CUSTOM_FIELDS: 30,
-    FieldType.DATETIME: 17,
-    FieldType.BOOL: 10,
-    FieldType.CHOICE: 12,
+    FieldType.PHONE: 17,
+    FieldType.EMAIL: 24,
+    FieldType.TAGS: 18,
+    FieldType.CUSTOM_FIELDS: 24,
+    FieldType.DATETIME: 16,
+    FieldType.BOOL: 8,
+    FieldType.CHOICE: 9,
 }
 _HIDDEN_BY_DEFAULT = {"first_name", "last_name"}  # the Name column shows them together
 
@@ -85,10 +85,12 @@ class ContactTable(QTableView):
                 logical = hh.logicalIndex(i)
                 if logical != i:
                     hh.moveSection(hh.visualIndex(i), i)
-                chars = 24 if col.key == NAME_KEY else 16
+                chars = 22 if col.key == NAME_KEY else 16
                 if col.spec is not None:
                     chars = _CHARS.get(col.spec.type, chars)
-                hh.resizeSection(i, chars * avg)
+                # never narrower than the header's own words (plus the sort arrow)
+                label = hh.fontMetrics().horizontalAdvance(col.label) + 3 * avg
+                hh.resizeSection(i, max(chars * avg, label))
                 hidden = not col.visible_by_default or col.key in _HIDDEN_BY_DEFAULT
                 hh.setSectionHidden(i, hidden)
         finally:

@@ -52,6 +52,12 @@ def field_value_text(stored: StoredContact, spec: FieldSpec, phone: PhoneFormatt
         return "Opted out: gets no messages" if c.opted_out else "No"
     if spec.type is FieldType.DATETIME:
         return format_datetime(getattr(c, spec.key, None))
+    if (
+        spec.type is FieldType.CHOICE
+        and c.consent_status is not None
+        and spec.key == "consent_status"
+    ):
+        return c.consent_status.capitalize()
     value = getattr(c, spec.key, None)
     if value is None:
         value = c.extra.get(spec.key)

@@ -59,6 +59,7 @@ class StatusPanel(QObject):
         self.pending.setAccessibleName("Pending changes")
         self.pending.setToolTip("Show changes that are waiting to be sent (Pending changes)")
         self.pending.clicked.connect(self.pending_clicked)
+        self.sync.setContentsMargins(6, 0, 12, 0)
         bar.addWidget(self.sync)
         bar.addWidget(self.loaded, 1)
         bar.addPermanentWidget(self.wait)

@@ -1,0 +1,96 @@
+"""The main window's commands: actions with shortcuts, the toolbar and the menus."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QSizePolicy, QStyle, QToolBar, QWidget
+
+if TYPE_CHECKING:
+    from contactdesk.ui.main_window import MainWindow
+
+Shortcut = QKeySequence | QKeySequence.StandardKey | str
+
+
+def _action(window: MainWindow, text: str, shortcut: Shortcut | None, slot: object) -> QAction:
+    act = QAction(text, window)
+    if shortcut is not None:
+        act.setShortcut(QKeySequence(shortcut))
+    act.triggered.connect(slot)
+    window.addAction(act)
+    return act
+
+
+def install_commands(w: MainWindow) -> None:
+    """Ctrl+N new, Ctrl+E / Enter edit, Del delete, F5 refresh, Ctrl+F find, Esc clear."""
+    a = w.actions_
+    keys = QKeySequence.StandardKey
+    w.act_new = _action(w, "&New contact…", keys.New, a.new_contact)
+    w.act_edit = _action(w, "&Edit…", "Ctrl+E", a.edit_selected)
+    w.act_delete = _action(w, "&Delete", keys.Delete, a.delete_selected)
+    # Del deletes contacts only from the table: in the search box it deletes text
+    w.act_delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    w.removeAction(w.act_delete)
+    w.table.addAction(w.act_delete)
+    w.act_refresh = _action(w, "&Refresh", keys.Refresh, w.refresh)
+    w.act_refresh.setShortcuts([QKeySequence("F5"), QKeySequence("Ctrl+R")])
+    w.act_find = _action(w, "&Find", keys.Find, w.focus_search)
+    w.act_pending = _action(w, "&Pending changes", "Ctrl+P", a.show_pending)
+    w.act_new_group = _action(w, "New &group…", None, a.new_group)
+    w.act_rename_group = _action(w, "&Rename group…", None, a.rename_group)
+    w.act_delete_group = _action(w, "De&lete group…", None, a.delete_group)
+    w.act_quit = _action(w, "&Quit", keys.Quit, w.close)
+    w.act_add_account = _action(w, "&Add an account…", None, w.add_account_requested)
+    w.act_clear = _action(w, "Clear search", "Esc", w.clear_search)
+    w.table.edit_requested.connect(a.edit_selected)
+    w.table.delete_requested.connect(a.delete_selected)
+    w.detail.edit_requested.connect(a.edit_local_id)
+    w.status.pending_clicked.connect(a.show_pending)
+
+    style = w.style()
+    icons = QStyle.StandardPixmap
+    for act, icon in (
+        (w.act_new, icons.SP_FileDialogNewFolder),
+        (w.act_edit, icons.SP_FileDialogDetailedView),
+        (w.act_delete, icons.SP_TrashIcon),
+        (w.act_refresh, icons.SP_BrowserReload),
+        (w.act_pending, icons.SP_FileDialogListView),
+    ):
+        act.setIcon(style.standardIcon(icon))
+    bar = QToolBar("Main", w)
+    bar.setObjectName("mainToolBar")
+    bar.setMovable(False)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    for act in (w.act_new, w.act_edit, w.act_delete, w.act_refresh):
+        bar.addAction(act)
+    bar.addSeparator()
+    bar.addAction(w.act_pending)
+    spacer = QWidget(bar)
+    spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    bar.addWidget(spacer)
+    bar.addWidget(w.search)
+    w.search.setMinimumWidth(320)
+    w.addToolBar(bar)
+    for act in bar.actions():
+        label = act.text().replace("&", "").rstrip("…")
+        shortcut = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        act.setToolTip(f"{label} ({shortcut})" if shortcut else label)
+
+    menu = w.menuBar()
+    file_menu = menu.addMenu("&File")
+    file_menu.addAction(w.act_add_account)
+    file_menu.addSeparator()
+    file_menu.addAction(w.act_quit)
+    contacts_menu = menu.addMenu("&Contacts")
+    for act in (w.act_new, w.act_edit, w.act_delete):
+        contacts_menu.addAction(act)
+    contacts_menu.addSeparator()
+    contacts_menu.addAction(w.act_find)
+    group_menu = menu.addMenu("&Groups")
+    for act in (w.act_new_group, w.act_rename_group, w.act_delete_group):
+        group_menu.addAction(act)
+    view_menu = menu.addMenu("&View")
+    view_menu.addAction(w.act_refresh)
+    view_menu.addAction(w.act_pending)
