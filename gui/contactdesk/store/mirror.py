@@ -173,6 +173,28 @@ class Mirror:
             )
             return swept
 
+    def unseen(self, group_id: str | None = None) -> list[tuple[int, str]]:
+        """(local id, remote id) of the scope's contacts its unfinished refresh has not
+        seen yet, oldest first: what ``finish_refresh(sweep=True)`` would remove. A list
+        read page by page can shift under the reader, so sync may check these with the
+        server first (``merge_page`` the ones still there, ``mark_deleted_on_server`` the
+        ones gone) and then finish with ``sweep=False``."""
+        conn = self._db.conn
+        row = conn.execute(
+            "SELECT generation FROM sync_checkpoints WHERE scope = ? AND finished_at IS NULL",
+            (group_id or "",),
+        ).fetchone()
+        if row is None:
+            raise RuntimeError(f"no refresh in progress for scope {group_id or ''!r}")
+        sql = (
+            "SELECT id, remote_id FROM contacts WHERE remote_id IS NOT NULL AND seen_generation < ?"
+        )
+        params: list[Any] = [row[0]]
+        if group_id is not None:
+            sql += " AND group_id = ?"
+            params.append(group_id)
+        return [(r[0], r[1]) for r in conn.execute(sql + " ORDER BY id", params)]
+
     def sweep(self, generation: int, *, group_id: str | None = None) -> list[int]:
         """Treat every contact (of ``group_id``, or all) last seen before ``generation`` as
         deleted on the server. ``finish_refresh`` does this for you."""

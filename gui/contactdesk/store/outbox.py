@@ -372,7 +372,9 @@ class Outbox:
         self, ref: EntryRef, message: str, retry_at: datetime, *, uncertain: bool = False
     ) -> OutboxEntry:
         """Sending failed in a way that may pass (network, 5xx, 429): retry at ``retry_at``.
-        ``uncertain``: the request may have been applied, so check before resending."""
+        ``uncertain``: the request may have been applied, so check before resending. An
+        entry still ``uncertain`` (its check failed before it was put in flight) stays so;
+        for one in flight the caller decides (sync knows whether it had checked)."""
         now = self._db.now()
         with self._db.transaction() as conn:
             entry = self._load(conn, ref, (_S.IN_FLIGHT, _S.UNCERTAIN, _S.PENDING))
