@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 
 from contactdesk.core.models import Contact
 from contactdesk.core.schema import FieldSpec, FieldType
-from contactdesk.store import ContactQuery, SortColumn, Store, StoreReader
+from contactdesk.store import ContactQuery, SortColumn, Store, StoredContact, StoreReader
 from contactdesk.ui.models.account_tree_model import (
     AccountTreeModel,
     EntryKind,
@@ -26,6 +27,7 @@ from contactdesk.ui.models.contact_table_model import (
     ContactTableModel,
 )
 from contactdesk.ui.models.pending_model import PendingModel
+from contactdesk.worker import AccountWorker, Ok, Result
 
 FIELDS = (
     FieldSpec("phone", "Phone", FieldType.PHONE, required=True),
@@ -35,6 +37,46 @@ FIELDS = (
     FieldSpec("tags", "Tags", FieldType.TAGS),
     FieldSpec("opted_out", "Opted out", FieldType.BOOL, editable=False),
 )
+
+
+class ReaderSource:
+    """A ``RowSource`` over a reader; with ``background`` the ids come from a worker thread
+    with its own reader, as an ``AccountSession`` of a big account does."""
+
+    def __init__(self, reader: StoreReader, *, background: bool = False) -> None:
+        self.reader = reader
+        self.background = background
+        self.worker = AccountWorker("query") if background else None
+        self.asked: list[ContactQuery] = []
+
+    def prefers_background(self) -> bool:
+        return self.background
+
+    def query_ids(self, query: ContactQuery) -> list[int]:
+        with self.reader.query(query) as rs:
+            return rs.local_ids()
+
+    def query_ids_later(self, query: ContactQuery, on_done: Callable[[list[int]], None]) -> None:
+        assert self.worker is not None
+        self.asked.append(query)
+        path = self.reader.path
+
+        def job() -> list[int]:
+            with StoreReader.open(path) as own, own.query(query) as rs:
+                return rs.local_ids()
+
+        def done(result: Result[list[int]]) -> None:
+            assert isinstance(result, Ok)
+            on_done(result.value)
+
+        self.worker.call(job, on_done=done)
+
+    def rows(self, local_ids: Sequence[int]) -> dict[int, StoredContact]:
+        return self.reader.get_many(list(local_ids))
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.shutdown(wait=True, timeout=5)
 
 
 @pytest.fixture
@@ -64,7 +106,7 @@ def test_contact_table_model_passes_the_model_tester(
     qtmodeltester: ModelTester, store: tuple[Store, StoreReader]
 ) -> None:
     writer, reader = store
-    model = ContactTableModel(FIELDS, reader.query)
+    model = ContactTableModel(FIELDS, ReaderSource(reader))
     model.refresh()
     qtmodeltester.check(model)
     total = model.rowCount()
@@ -93,13 +135,42 @@ def test_contact_table_model_passes_the_model_tester(
 
 def test_contact_table_model_reads_windows_not_rows(store: tuple[Store, StoreReader]) -> None:
     _writer, reader = store
-    model = ContactTableModel(FIELDS, reader.query)
+    model = ContactTableModel(FIELDS, ReaderSource(reader))
     model.refresh()
     for row in range(0, model.rowCount(), 7):
         assert model.index(row, 0).data(LOCAL_ID_ROLE) is not None
     assert model.windows_read == 4  # 617 rows, 200 a window
     assert model.index(model.rowCount(), 0).data() is None
     assert model.data(QModelIndex()) is None
+
+
+def test_big_accounts_query_off_the_ui_thread_and_drop_stale_answers(
+    qtmodeltester: ModelTester, qtbot: QtBot, store: tuple[Store, StoreReader]
+) -> None:
+    _writer, reader = store
+    source = ReaderSource(reader, background=True)
+    try:
+        model = ContactTableModel(FIELDS, source)
+        qtmodeltester.check(model)
+        with qtbot.waitSignal(model.loaded):
+            model.refresh()
+        total = model.rowCount()
+        assert total == WINDOW * 3 + 17
+        # typing fast: three queries in flight, only the last one's answer is shown
+        model.set_query(ContactQuery(text="person0"))
+        model.set_query(ContactQuery(text="person00"))
+        assert model.waiting
+        assert model.rowCount() == total  # the old rows stay until the answer comes
+        with qtbot.waitSignal(model.loaded) as blocker:
+            model.set_query(ContactQuery(text="person001"))
+        assert blocker.args == [10]
+        qtbot.waitUntil(lambda: source.worker is not None and not source.worker.busy)
+        qtbot.wait(50)  # stale answers delivered now must change nothing
+        assert model.rowCount() == 10
+        assert not model.waiting
+        assert len(source.asked) == 4
+    finally:
+        source.close()
 
 
 def test_account_tree_model_passes_the_model_tester(

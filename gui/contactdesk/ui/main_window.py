@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         self._current: AccountSession | None = None
         self._entry: SidebarEntry | None = None
         self._header_account = ""
+        #: (selected ids, current id, scroll value or None) to restore when rows arrive
+        self._keep: tuple[list[int], int | None, int | None] | None = None
         #: where the person was last time; selected again when that account is added
         self._wanted = ui_state.last_selection()
         self._pending_changes: dict[str, ChangeSet] = {}
@@ -176,7 +178,7 @@ class MainWindow(QMainWindow):
 
         self.status = StatusPanel(self.statusBar())
         self.search.search_changed.connect(self._search_changed)
-        self.table_model.loaded.connect(lambda _n: self._update_loaded())
+        self.table_model.loaded.connect(self._loaded)
 
     # -- sessions ------------------------------------------------------------------------
     @property
@@ -278,7 +280,7 @@ class MainWindow(QMainWindow):
             self._current = session
             phone = phone_formatter(session.account.default_region)
             self.table_model.set_source(
-                session.fields, session.reader.query, query=self._query(), phone_formatter=phone
+                session.fields, session, query=self._query(), phone_formatter=phone
             )
             self.detail.set_fields(session.fields, phone)
             self.table.restore_columns(self.ui_state.header(session.account_id))
@@ -301,11 +303,32 @@ class MainWindow(QMainWindow):
         )
 
     def _run_query(self) -> None:
+        """Show the sidebar entry + search text + sort now chosen; the selected contact
+        stays selected if it still matches."""
+        self._keep_selection(scroll=False)
         self.table_model.set_query(self._query())
         self.table.show_sort_indicator()
-        if self.table_model.rowCount() and not self.table.selected_rows():
+        self._selection_changed()
+
+    def _keep_selection(self, *, scroll: bool) -> None:
+        ids = [s.local_id for s in self.selected_contacts()]
+        cur = self.current_contact()
+        value = self.table.verticalScrollBar().value() if scroll else None
+        self._keep = (ids, cur.local_id if cur else None, value)
+
+    def _loaded(self, _count: int) -> None:
+        """A query's rows arrived (at once, or from the background): restore the selection."""
+        keep, self._keep = self._keep, None
+        if keep is not None:
+            ids, current, scroll = keep
+            if scroll is not None:
+                self.table.verticalScrollBar().setValue(scroll)
+            if ids:
+                self.table.select_local_ids(ids, current)
+        if not self.table.selected_rows() and self.table_model.rowCount():
             self.table.selectRow(0)
         self._selection_changed()
+        self._update_loaded()
 
     def _search_changed(self, _text: str) -> None:
         if self._current is not None:
@@ -423,16 +446,8 @@ class MainWindow(QMainWindow):
         return self._current.get(stored.local_id)
 
     def _requery_keeping_selection(self) -> None:
-        ids = [s.local_id for s in self.selected_contacts()]
-        cur = self.current_contact()
-        scroll = self.table.verticalScrollBar().value()
+        self._keep_selection(scroll=True)
         self.table_model.refresh()
-        self.table.verticalScrollBar().setValue(scroll)
-        if ids:
-            self.table.select_local_ids(ids, cur.local_id if cur else None)
-        if not self.table.selected_rows() and self.table_model.rowCount():
-            self.table.selectRow(0)
-        self._selection_changed()
 
     def _pending(self, account_id: str, counts: object) -> None:
         current = self._current
@@ -453,6 +468,7 @@ class MainWindow(QMainWindow):
         session = self._sessions.get(account_id)
         if session is not None:
             session.loaded = (loaded, total if isinstance(total, int) else None)
+            session.size_hint = max(session.size_hint, loaded)
             # rows arrive page by page: show them as they come (coalesced)
             self._changed(account_id, ChangeSet(structure=True))
 

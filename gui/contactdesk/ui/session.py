@@ -47,6 +47,8 @@ StoreFactory = Callable[[], Store]
 
 _FIRST_RETRY_S = 5
 _MAX_RETRY_S = 300
+#: above this many contacts, table queries (tens of ms) run off the UI thread
+BACKGROUND_ABOVE = 20_000
 
 
 class LocalProblem(ProviderError):
@@ -131,6 +133,10 @@ class AccountSession(QObject):
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self.retry_all)
         self.closed = False
+        #: contacts in the store, roughly (decides where table queries run)
+        self.size_hint = reader.count(ContactQuery())
+        self._query_worker: AccountWorker | None = None
+        self._bg_reader: StoreReader | None = None  # used only on the query worker
 
     # -- identity --------------------------------------------------------------------------
     @property
@@ -172,6 +178,45 @@ class AccountSession(QObject):
         with self.reader.query(ContactQuery(text=digits)) as rs:
             found = [s for s in rs.window(0, 50) if s is not None]
         return [s for s in found if s.contact.phone == phone and s.local_id != exclude]
+
+    # -- table rows (RowSource for ContactTableModel) ---------------------------------------
+    def prefers_background(self) -> bool:
+        return self.size_hint > BACKGROUND_ABOVE
+
+    def query_ids(self, query: ContactQuery) -> list[int]:
+        with self.reader.query(query) as rs:
+            return rs.local_ids()
+
+    def rows(self, local_ids: Sequence[int]) -> dict[int, StoredContact]:
+        return self.reader.get_many(list(local_ids))
+
+    def query_ids_later(self, query: ContactQuery, on_done: Callable[[list[int]], None]) -> None:
+        if self.closed:
+            return
+        if self._query_worker is None:
+            self._query_worker = AccountWorker(f"{self.account_id[:12]}-query")
+
+        def done(result: Result[list[int]]) -> None:
+            if isinstance(result, Ok) and not self.closed:
+                on_done(result.value)
+            elif isinstance(result, Err):
+                log.warning("table query failed: %s", result.error.message)
+
+        self._query_worker.call(self._job_query_ids, query, on_done=done)
+
+    def _job_query_ids(self, query: ContactQuery) -> list[int]:
+        try:
+            if self._bg_reader is None:
+                self._bg_reader = StoreReader.open(self.reader.path)
+            with self._bg_reader.query(query) as rs:
+                return rs.local_ids()
+        except StoreError as err:
+            raise LocalProblem(err.message, detail=err.detail) from None
+
+    def _job_close_query(self) -> None:
+        if self._bg_reader is not None:
+            self._bg_reader.close()
+            self._bg_reader = None
 
     # -- sync ------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -285,6 +330,10 @@ class AccountSession(QObject):
         self._stop.set()
         self.worker.cancel_pending()
         self.worker.submit(self._job_close)
+        if self._query_worker is not None:
+            self._query_worker.cancel_pending()
+            self._query_worker.submit(self._job_close_query)
+            self._query_worker.shutdown(cancel_futures=False)
         self.reader.close()
 
     # -- worker-thread jobs --------------------------------------------------------------
@@ -403,6 +452,8 @@ class AccountSession(QObject):
             self.push()
 
     def _emit_report(self, report: SyncReport) -> None:
+        if report.structure:
+            self.size_hint = self.reader.count(ContactQuery())
         if report.groups or report.structure:
             self.groups_changed.emit()
         if report.changed or report.structure:

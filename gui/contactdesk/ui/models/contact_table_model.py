@@ -1,9 +1,13 @@
 """The contact table: a virtual model over one store query, read in windows of rows.
 
-The store evaluates filter + search + sort once (``ResultSet``); ``rowCount`` is its
-count and ``data()`` reads from a small LRU cache of windows of ``WINDOW`` rows, each
-window read with one primary-key range query (O(window) whatever the offset) and turned
-into display strings once. Nothing here sorts or filters in Python.
+The store evaluates filter + search + sort once and hands back the ordered local ids;
+``rowCount`` is their number and ``data()`` reads from a small LRU cache of windows of
+``WINDOW`` rows, each window read with one primary-key lookup and turned into display
+strings once. Nothing here sorts or filters in Python.
+
+For a big account the query itself (tens of milliseconds over 100,000 rows) runs off the
+UI thread: the table keeps showing the previous result until the new ids arrive, and a
+newer query makes an older answer stale (dropped). Small accounts query in place.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -24,7 +29,6 @@ from PySide6.QtGui import QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyle
 
 from contactdesk.core.schema import FieldSpec
-from contactdesk.store.query import ResultSet
 from contactdesk.store.records import ContactQuery, ContactState, SortColumn, StoredContact
 from contactdesk.ui.models.columns import (
     NAME_KEY,
@@ -38,8 +42,26 @@ from contactdesk.ui.models.columns import (
 WINDOW = 200
 MAX_WINDOWS = 24  # ~4,800 rows of display strings: a few screens either side of the view
 
-#: runs a query in the store (on the UI thread's read connection)
-QueryRunner = Callable[[ContactQuery], ResultSet]
+
+class RowSource(Protocol):
+    """Where the rows come from (an ``AccountSession``)."""
+
+    def prefers_background(self) -> bool:
+        """Whether queries are slow enough to run off the UI thread."""
+        ...
+
+    def query_ids(self, query: ContactQuery) -> list[int]:
+        """The matching local ids in order, computed here and now (UI thread)."""
+        ...
+
+    def query_ids_later(self, query: ContactQuery, on_done: Callable[[list[int]], None]) -> None:
+        """The same, computed on another thread; ``on_done`` runs on the UI thread."""
+        ...
+
+    def rows(self, local_ids: Sequence[int]) -> dict[int, StoredContact]:
+        """The current values of these contacts (missing ones were removed)."""
+        ...
+
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -88,21 +110,24 @@ class ContactTableModel(QAbstractTableModel):
     def __init__(
         self,
         fields: Sequence[FieldSpec] = (),
-        run_query: QueryRunner | None = None,
+        source: RowSource | None = None,
         *,
         phone_formatter: PhoneFormatter = plain_phone,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._columns = build_columns(fields)
-        self._run_query = run_query
+        self._source = source
         self._phone = phone_formatter
         self._query = ContactQuery()
-        self._result: ResultSet | None = None
-        self._count = 0
+        self._ids: list[int] = []
+        self._pos: dict[int, int] | None = None
         self._windows: OrderedDict[int, list[RowView | None]] = OrderedDict()
         self._icons: dict[str, QIcon] = {}  # made on first paint (needs the app's style)
-        #: rows read from the store so far (for the bench and the "n of N loaded" status)
+        self._ticket = 0  # numbers queries; an answer to an older one is dropped
+        self._waiting = False
+        self._shown: ContactQuery | None = None  # the query the current ids answer
+        #: windows read from the store so far (for tests and the bench)
         self.windows_read = 0
 
     # -- configuration ------------------------------------------------------------------
@@ -114,6 +139,11 @@ class ContactTableModel(QAbstractTableModel):
     def query(self) -> ContactQuery:
         return self._query
 
+    @property
+    def waiting(self) -> bool:
+        """A query runs in the background; the rows shown answer the previous one."""
+        return self._waiting
+
     def column_of(self, key: str) -> int:
         for i, col in enumerate(self._columns):
             if col.key == key:
@@ -123,44 +153,60 @@ class ContactTableModel(QAbstractTableModel):
     def set_source(
         self,
         fields: Sequence[FieldSpec],
-        run_query: QueryRunner | None,
+        source: RowSource | None,
         *,
         query: ContactQuery | None = None,
         phone_formatter: PhoneFormatter | None = None,
     ) -> None:
         """Show another account (its columns, its store and this query)."""
         self.beginResetModel()
-        self._close_result()
         self._columns = build_columns(fields)
-        self._run_query = run_query
+        self._source = source
         if phone_formatter is not None:
             self._phone = phone_formatter
         self._query = query or ContactQuery()
-        self._requery()
+        self._ids, self._pos, self._shown = [], None, None
+        self._windows.clear()
         self.endResetModel()
         self.query_changed.emit(self._query)
-        self.loaded.emit(self._count)
+        self.refresh()
 
     def set_query(self, query: ContactQuery) -> None:
-        if query == self._query and self._result is not None and not self._result.closed:
+        if query == self._query and (self._shown == query or self._waiting):
             return
         self._query = query
-        self.refresh()
         self.query_changed.emit(query)
+        self.refresh()
 
     def refresh(self) -> None:
         """Run the query again (rows were added or removed, or the sort changed)."""
+        self._ticket += 1
+        source = self._source
+        if source is None:
+            self._install(self._ticket, self._query, [])
+            return
+        ticket, query = self._ticket, self._query
+        if source.prefers_background():
+            self._waiting = True
+            source.query_ids_later(query, lambda ids: self._install(ticket, query, ids))
+        else:
+            self._install(ticket, query, source.query_ids(query))
+
+    def _install(self, ticket: int, query: ContactQuery, ids: list[int]) -> None:
+        if ticket != self._ticket:
+            return  # a newer query was asked for meanwhile
+        self._waiting = False
         self.beginResetModel()
-        self._close_result()
-        self._requery()
+        self._ids, self._pos, self._shown = ids, None, query
+        self._windows.clear()
         self.endResetModel()
-        self.loaded.emit(self._count)
+        self.loaded.emit(len(ids))
 
     def rows_changed(self, local_ids: Iterable[int]) -> None:
         """Values of these contacts changed (not their presence): re-read the cached
         windows that hold them and repaint just those rows."""
         wanted = set(local_ids)
-        if not wanted or self._result is None:
+        if not wanted:
             return
         for start, rows in list(self._windows.items()):
             hits = [i for i, r in enumerate(rows) if r is not None and r.stored.local_id in wanted]
@@ -182,14 +228,12 @@ class ContactTableModel(QAbstractTableModel):
         return None if view is None else view.stored.local_id
 
     def row_of(self, local_id: int) -> int | None:
-        if self._result is None or self._result.closed:
-            return None
-        return self._result.row_of(local_id)
+        if self._pos is None:
+            self._pos = {lid: i for i, lid in enumerate(self._ids)}
+        return self._pos.get(local_id)
 
     def all_local_ids(self) -> list[int]:
-        if self._result is None or self._result.closed:
-            return []
-        return self._result.local_ids()
+        return list(self._ids)
 
     @property
     def cached_rows(self) -> int:
@@ -197,7 +241,7 @@ class ContactTableModel(QAbstractTableModel):
 
     # -- Qt model API --------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._count
+        return 0 if parent.isValid() else len(self._ids)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._columns)
@@ -276,21 +320,8 @@ class ContactTableModel(QAbstractTableModel):
         return 0 <= column < len(self._columns) and self._columns[column].sort is not None
 
     # -- internals -----------------------------------------------------------------------
-    def _close_result(self) -> None:
-        if self._result is not None:
-            self._result.close()
-        self._result = None
-        self._windows.clear()
-        self._count = 0
-
-    def _requery(self) -> None:
-        if self._run_query is None:
-            return
-        self._result = self._run_query(self._query)
-        self._count = self._result.count
-
     def _row(self, row: int) -> RowView | None:
-        if not 0 <= row < self._count:
+        if not 0 <= row < len(self._ids):
             return None
         start = row - row % WINDOW
         window = self._windows.get(start)
@@ -305,10 +336,12 @@ class ContactTableModel(QAbstractTableModel):
         return window[i] if i < len(window) else None
 
     def _read_window(self, start: int) -> list[RowView | None]:
-        if self._result is None or self._result.closed:
+        if self._source is None:
             return []
+        ids = self._ids[start : start + WINDOW]
+        found = self._source.rows(ids)
         self.windows_read += 1
-        return [None if s is None else self._view(s) for s in self._result.window(start, WINDOW)]
+        return [None if (s := found.get(i)) is None else self._view(s) for i in ids]
 
     def _view(self, stored: StoredContact) -> RowView:
         contact = stored.contact

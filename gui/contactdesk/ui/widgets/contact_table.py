@@ -180,7 +180,7 @@ class ContactTable(QTableView):
         if focus_row is not None:
             idx = self._model.index(focus_row, 0)
             sm.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.NoUpdate)
-            self.scrollTo(idx)
+            self.scrollTo(idx)  # no-op when it is already in view
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
