@@ -24,12 +24,13 @@ Dependencies, all handed in by app.py:
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from contactdesk.accounts import (
@@ -157,11 +158,13 @@ class AccountsController(QObject):
         return self._open(Mode.ADD, None)
 
     def edit_account(self, account_id: str) -> AccountDialog | None:
-        return self._open(Mode.EDIT, self._find(account_id))
+        account = self._find(account_id)
+        return self._open(Mode.EDIT, account) if account is not None else None
 
     def rotate_key(self, account_id: str) -> AccountDialog | None:
         """The account dialog, titled "Update the key for <name>", on the key field."""
-        return self._open(Mode.KEY, self._find(account_id))
+        account = self._find(account_id)
+        return self._open(Mode.KEY, account) if account is not None else None
 
     def _find(self, account_id: str) -> Account | None:
         try:
@@ -172,9 +175,7 @@ class AccountsController(QObject):
             )
             return None
 
-    def _open(self, mode: Mode, account: Account | None) -> AccountDialog:  # type: ignore[return]
-        if mode is not Mode.ADD and account is None:
-            return None  # type: ignore[return-value]
+    def _open(self, mode: Mode, account: Account | None) -> AccountDialog:
         slot = account.id if account is not None else _ADD
         found = self._dialogs.get(slot)
         if found is not None and (found.mode is mode or found.saving):
@@ -184,10 +185,7 @@ class AccountsController(QObject):
         if found is not None:
             found.reject()
         settings = self._pool.worker(SETTINGS_WORKER)
-        key_source = None
-        if account is not None:
-            secrets = self._secrets
-            key_source = _key_reader(secrets, account)
+        key_source = _key_reader(self._secrets, account) if account is not None else None
         dialog = AccountDialog(
             self._providers,
             worker=settings,
@@ -199,21 +197,19 @@ class AccountsController(QObject):
             default_region=self._default_region,
             parent=self._parent,
         )
-        dialog.setWindowFlag(self._parent.windowFlags() & 0 or dialog.windowFlags())
         self._dialogs[slot] = dialog
         dialog.save_requested.connect(lambda draft, d=dialog: self._save(d, draft))
         dialog.finished.connect(lambda _r, s=slot, d=dialog: self._closed(s, d))
         # a fresh look at the keychain each time: it may have been unlocked meanwhile
-        settings.call(self._secrets.probe, on_done=lambda r, d=dialog: self._probed(d, r))
+        settings.call(self._secrets.probe, on_done=functools.partial(self._probed, dialog))
         if account is not None:
             dialog.set_session_only_now(self._secrets.is_session_only(account))
             if mode is Mode.EDIT:
                 settings.call(
                     _key_kept(self._secrets, account),
-                    on_done=lambda r, d=dialog: self._kept(d, r),
+                    on_done=functools.partial(self._kept, dialog),
                 )
         dialog.show()
-        dialog.raise_()
         dialog.activateWindow()
         if mode is Mode.KEY:
             dialog.key_edit.setFocus()
@@ -303,7 +299,7 @@ class AccountsController(QObject):
             QMessageBox.StandardButton.Cancel,
             self._parent,
         )
-        box.setTextFormat(_PLAIN)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the name is the user's own text
         box.setInformativeText(
             "On this computer, its local copy of the contacts, any changes not yet sent, "
             f"and its key (kept in {where}) are removed.\n\n"
@@ -328,10 +324,9 @@ class AccountsController(QObject):
     def _forget_key(self, account: Account) -> None:
         """First the key (the step most likely to fail, e.g. a locked keychain): until it
         is gone, nothing else is touched, so a failed removal can simply be tried again."""
-        for slot in (account.id,):
-            found = self._dialogs.get(slot)
-            if found is not None and not found.saving:
-                found.reject()
+        found = self._dialogs.get(account.id)
+        if found is not None and not found.saving:
+            found.reject()  # its settings are about to go
         secrets = self._secrets
         self._pool.worker(SETTINGS_WORKER).call(
             secrets.delete, account, on_done=lambda r: self._key_forgotten(account, r)
@@ -362,9 +357,6 @@ class AccountsController(QObject):
                 return
         log.info("account %s removed", account.id[:8])
         self.account_removed.emit(account.id)
-
-
-_PLAIN = QMessageBox().textFormat().PlainText if False else None  # replaced below
 
 
 # -- worker-side jobs (no Qt) ------------------------------------------------------------------

@@ -374,10 +374,13 @@ class AccountDialog(QDialog):
     def _fill(self) -> None:
         account = self.account
         if account is not None:
+            self.provider_box.blockSignals(True)  # its own address, not the vendor's
             self.provider_box.setCurrentIndex(max(0, self.provider_box.findData(account.kind)))
+            self.provider_box.blockSignals(False)
             self.provider_box.setEnabled(False)  # a different platform is another account
             self.name_edit.setText(account.name)
             self.url_edit.setText(account.base_url)
+            self._url_touched = True
             self.region_box.setCurrentIndex(
                 max(0, self.region_box.findData(account.default_region))
             )
@@ -538,7 +541,7 @@ class AccountDialog(QDialog):
     def test_connection(self) -> None:
         """Test what the form holds now, on the worker; the answer shows when it comes."""
         try:
-            account = self._account_from_form()
+            account = self._account_from_form(testing=True)
         except InvalidAccount as exc:
             self._show_invalid(exc)
             return
@@ -602,8 +605,14 @@ class AccountDialog(QDialog):
             self.test_detail.hide()
 
     # -- saving ------------------------------------------------------------------------------
-    def _account_from_form(self) -> Account:
-        """The account the form describes; raises ``InvalidAccount`` naming the field."""
+    def _account_from_form(self, *, testing: bool = False) -> Account:
+        """The account the form describes; raises ``InvalidAccount`` naming the field.
+
+        ``testing``: a connection test needs no name yet.
+        """
+        name = self.name_edit.text().strip()
+        if testing and not name:
+            name = self.provider.name
         server_text = self.server_edit.text().strip()
         server: int | None = None
         if self.kind is ProviderKind.FLEXACORE and server_text:
@@ -617,7 +626,7 @@ class AccountDialog(QDialog):
         if self.account is None:
             new = Account.new(
                 self.kind,
-                self.name_edit.text(),
+                name,
                 default_region=region,
                 base_url=self.url_edit.text().strip() or self.provider.default_base_url,
                 plan=self.plan(),
@@ -625,7 +634,7 @@ class AccountDialog(QDialog):
             )
             return replace(new, id=self._new_id)  # the same id however often Save is tried
         return self.account.edited(
-            name=self.name_edit.text().strip(),
+            name=name,
             base_url=self.url_edit.text(),
             default_region=region,
             plan=self.plan(),
