@@ -7,7 +7,7 @@ real ``accounts.toml`` in the test's temp config dir.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,7 +134,7 @@ class Desk:
         return next(a for a in self.accounts.list() if a.name == name)
 
 
-def build_desk(qtbot: QtBot) -> Desk:
+def build_desk(qtbot: QtBot, *, release_account: Callable[[str], None] | None = None) -> Desk:
     window = QWidget()
     window.setWindowTitle("Contact Desk")
     bar = MessageBar(window)
@@ -152,6 +152,7 @@ def build_desk(qtbot: QtBot) -> Desk:
         checker=check_settings,
         providers=[registry.info(k) for k in registry.kinds()],
         messages=bar,
+        release_account=release_account,
         default_region="GB",
     )
     return Desk(qtbot, window, bar, accounts, secrets, pool, controller)
