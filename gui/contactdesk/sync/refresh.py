@@ -12,8 +12,9 @@ Every page is merged under the scope's checkpoint in one transaction with the pa
 number, so an interrupted refresh (cancel, network failure, crash, closed lid) resumes
 at the page after the last one stored. Only a scope whose every page was read is swept,
 and the contacts it did not see are first asked about one by one (a list read page by
-page can shift under us; see ``store_compat``), unless there are many and the list held
-still while it was read.
+page can shift under us: a colleague deletes a contact on page 2 while we read page 5,
+and one contact slides back onto a page already read, unseen but not gone), unless there
+are many and the list held still while it was read.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from contactdesk.store import Checkpoint, Store
 from contactdesk.sync.pages import PageFetcher
 from contactdesk.sync.progress import EtaEstimator, Phase, ProgressCallback, SyncProgress
 from contactdesk.sync.reports import SyncReport
-from contactdesk.sync.store_compat import unseen_contacts
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class _Scope:
     total: int | None
     first_total: int | None
     walked: bool = False  # every page read (the sweep may still be due)
+    swept: bool = False  # finished (earlier in the round being resumed)
     stable: bool = True  # the total did not move while we read
 
 
@@ -153,6 +154,21 @@ class Refresher:
         mirror.finish_refresh(group_id, sweep=False)
         return mirror.begin_refresh(group_id)
 
+    def round_start(self, group_ids: list[str | None]) -> float | None:
+        """When the interrupted refresh being resumed began (epoch s; ``None``: none, or
+        too old to resume). Its scopes that finished since are not read again."""
+        starts = [
+            cp.started_at.timestamp()
+            for cp in map(self.store.mirror.checkpoint, group_ids)
+            if cp is not None and not cp.finished
+        ]
+        if not starts:
+            return None
+        start = min(starts)
+        if self._wall_clock() - start > self.max_resume_age.total_seconds():
+            return None
+        return start
+
     def fetch(self, group_id: str | None, number: int) -> Page[Contact]:
         return self.provider.list_contacts(group_id=group_id, page=number)
 
@@ -185,7 +201,8 @@ class _Run:
         for scope in self.scopes:
             if not scope.walked:
                 self._read(scope, first_only=False)
-            self._sweep(scope)
+            if not scope.swept:
+                self._sweep(scope)
         self.report.total = self._total()
         self._emit(Phase.DONE, None)
 
@@ -205,9 +222,18 @@ class _Run:
             self.report.groups_changed = before != [(g.remote_id, g.name) for g in groups]
             self.report.structure = self.report.structure or bool(removed)
             named = [(g.remote_id, g.name) for g in groups]
+        round_start = self.r.round_start([g for g, _ in named])
         scopes = []
         for group_id, name in named:
-            cp = self.r.begin(group_id)
+            cp = store.mirror.checkpoint(group_id)
+            if cp is not None and cp.finished and round_start is not None:
+                # finished earlier in the round being resumed: not read again
+                done_in_round = cp.started_at.timestamp() >= round_start
+            else:
+                done_in_round = False
+            if not done_in_round:
+                cp = self.r.begin(group_id)
+            assert cp is not None
             if cp.last_page_done > 0:
                 self.report.resumed = True
             walked = cp.pages is not None and cp.last_page_done >= cp.pages
@@ -219,7 +245,8 @@ class _Run:
                     pages=cp.pages,
                     total=cp.total,
                     first_total=cp.total,
-                    walked=walked,
+                    walked=walked or done_in_round,
+                    swept=done_in_round,
                 )
             )
         return scopes
@@ -298,8 +325,8 @@ class _Run:
     def _sweep(self, scope: _Scope) -> None:
         """Remove what the server no longer has, once the scope was read completely."""
         mirror, report = self.r.store.mirror, self.report
-        unseen = unseen_contacts(self.r.store, scope.group_id)
-        if unseen is not None and len(unseen) <= self.r.verify_limit:
+        unseen = mirror.unseen(scope.group_id)
+        if len(unseen) <= self.r.verify_limit:
             gone: list[str] = []
             for _local_id, remote_id in unseen:
                 self._check()
@@ -316,11 +343,11 @@ class _Run:
                 report.changed_ids.update(merged.updated, merged.server_only)
             if gone:
                 report.deleted += len(mirror.mark_deleted_on_server(gone))
-            swept = mirror.finish_refresh(scope.group_id, sweep=True)
+            swept = mirror.finish_refresh(scope.group_id, sweep=False)  # all checked
         elif scope.stable:
             swept = mirror.finish_refresh(scope.group_id, sweep=True)
         else:
-            log.info("list moved while read; sweep of %d contacts postponed", len(unseen or ()))
+            log.info("list moved while read; sweep of %d contacts postponed", len(unseen))
             mirror.finish_refresh(scope.group_id, sweep=False)
             report.sweep_postponed = True
             swept = []
