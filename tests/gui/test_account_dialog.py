@@ -371,7 +371,7 @@ def test_a_refused_key_shows_a_banner_that_opens_the_key_dialog(
     desk.add(sandbox, ProviderKind.TEXTFLOW, "Front desk", sandbox.textflow_key)
     account = desk.account_named("Front desk")
     desk.controller.on_auth_refused(account.id)
-    assert desk.bar.isVisible()
+    desk.qtbot.waitUntil(desk.bar.isVisible, timeout=WAIT_MS)
     assert desk.bar.text().startswith("The key for Front desk was refused.")
     button = desk.bar.button("Update key")
     assert button is not None
@@ -470,3 +470,35 @@ def test_without_a_keychain_the_key_can_be_kept_for_this_session_only(
     assert edit is not None
     assert edit.key_edit.placeholderText() == "Unchanged (kept for this session only)"
     edit.reject()
+
+
+def test_next_session_without_a_keychain_asks_for_the_key_again(
+    qtbot: QtBot, sandbox: PracticeSandbox
+) -> None:
+    keyring.set_keyring(fail.Keyring())
+    first = build_desk(qtbot)
+    try:
+        first.add(sandbox, ProviderKind.TEXTFLOW, "Laptop", sandbox.textflow_key, expect=None)
+        dialog = first.controller.dialog()
+        assert dialog is not None
+        first.qtbot.mouseClick(dialog.session_only, Qt.MouseButton.LeftButton)
+        first.save(dialog)
+    finally:
+        first.pool.shutdown(wait=True, timeout=10.0)
+    account_id = first.account_named("Laptop").id
+
+    later = build_desk(qtbot)  # Contact Desk started again: the session's memory is gone
+    try:
+        later.controller.on_auth_refused(account_id)
+        qtbot.waitUntil(later.bar.isVisible, timeout=WAIT_MS)
+        assert later.bar.text().startswith("No key is kept for Laptop on this computer")
+        edit = later.controller.edit_account(account_id)
+        assert edit is not None
+        qtbot.waitUntil(
+            lambda: edit.key_edit.placeholderText().startswith("No key is kept"), timeout=WAIT_MS
+        )
+        later.save(edit, expect=None)
+        assert edit.messages["key"].text() == "Paste the API key."
+        edit.reject()
+    finally:
+        later.pool.shutdown(wait=True, timeout=10.0)

@@ -10,8 +10,8 @@ Dependencies, all handed in by app.py:
 * ``parent``: the window the dialogs and the question belong to;
 * ``accounts`` (``AccountStore``) and ``secrets`` (``SecretStore``);
 * ``pool`` (``WorkerPool``): keychain and settings jobs run on its worker named
-  ``SETTINGS_WORKER``; removing an account's files runs on that account's own worker,
-  after whatever its session queued there on closing;
+  ``SETTINGS_WORKER``, connection tests on ``CHECK_WORKER``; removing an account's files
+  runs on that account's own worker, after whatever its session queued there on closing;
 * ``checker``: ``providers.check.check_settings`` (ui may not import providers);
 * ``providers``: the platforms to offer (``registry.info(k) for k in registry.kinds()``);
 * ``messages``: where banners go (the window's ``MessageBar``);
@@ -41,7 +41,13 @@ from contactdesk.accounts import (
     UnknownAccount,
 )
 from contactdesk.core.errors import ProviderError
-from contactdesk.secrets import KeychainError, KeychainStatus, Secret, SecretStore
+from contactdesk.secrets import (
+    KeychainError,
+    KeychainStatus,
+    KeychainUnavailable,
+    Secret,
+    SecretStore,
+)
 from contactdesk.store import account_store_path
 from contactdesk.ui.dialogs.account_dialog import (
     AccountDialog,
@@ -56,6 +62,8 @@ from contactdesk.worker import Err, Ok, Result, WorkerPool
 log = logging.getLogger(__name__)
 
 SETTINGS_WORKER = "account-settings"
+#: connection tests get their own worker: a slow server must not hold up a Save
+CHECK_WORKER = "account-check"
 _ADD = "+add"  # the dialogs map's key for the one "Add account" dialog
 
 
@@ -188,7 +196,7 @@ class AccountsController(QObject):
         key_source = _key_reader(self._secrets, account) if account is not None else None
         dialog = AccountDialog(
             self._providers,
-            worker=settings,
+            worker=self._pool.worker(CHECK_WORKER),
             checker=self._checker,
             mode=mode,
             account=account,
@@ -200,8 +208,9 @@ class AccountsController(QObject):
         self._dialogs[slot] = dialog
         dialog.save_requested.connect(lambda draft, d=dialog: self._save(d, draft))
         dialog.finished.connect(lambda _r, s=slot, d=dialog: self._closed(s, d))
-        # a fresh look at the keychain each time: it may have been unlocked meanwhile
-        settings.call(self._secrets.probe, on_done=functools.partial(self._probed, dialog))
+        if self._keychain is None or not self._keychain.usable:
+            # again each time until it works: it may have been unlocked meanwhile
+            settings.call(self._secrets.probe, on_done=functools.partial(self._probed, dialog))
         if account is not None:
             dialog.set_session_only_now(self._secrets.is_session_only(account))
             if mode is Mode.EDIT:
@@ -266,18 +275,34 @@ class AccountsController(QObject):
 
     # -- a refused key -----------------------------------------------------------------------
     def on_auth_refused(self, account_id: str) -> None:
-        """A call with the account's key was refused: say so, offer to paste a new one."""
+        """A call with the account's key was refused: say so, offer to paste a new one.
+
+        A key that is not there at all (kept for one session only, or no keychain) is
+        refused too; the banner then says that instead. Finding out reads the keychain,
+        so the banner appears when the worker has answered.
+        """
         try:
-            name = self._accounts.get(account_id).name
+            account = self._accounts.get(account_id)
         except (UnknownAccount, AccountsFileError):
             return  # removed meanwhile: nothing to update
-        self._messages.show_text(
-            f"The key for {name} was refused. Your changes are kept here until a working "
-            "key is in place.",
-            Level.ERROR,
-            [MessageAction("Update key", lambda: self.rotate_key(account_id))],
-            key=auth_key(account_id),
+        self._pool.worker(SETTINGS_WORKER).call(
+            _key_kept(self._secrets, account),
+            on_done=functools.partial(self._show_refused, account),
         )
+
+    def _show_refused(self, account: Account, kept: Result[bool]) -> None:
+        action = MessageAction("Update key", lambda: self.rotate_key(account.id))
+        if isinstance(kept, Ok) and not kept.value:
+            text = (
+                f"No key is kept for {account.name} on this computer, so it cannot connect. "
+                "Paste the key to carry on; your changes are kept here meanwhile."
+            )
+        else:
+            text = (
+                f"The key for {account.name} was refused. Your changes are kept here until "
+                "a working key is in place."
+            )
+        self._messages.show_text(text, Level.ERROR, [action], key=auth_key(account.id))
 
     # -- removing ----------------------------------------------------------------------------
     def remove_account(self, account_id: str) -> QMessageBox | None:
@@ -370,8 +395,13 @@ def _key_reader(secrets: SecretStore, account: Account) -> Callable[[], Secret |
 
 
 def _key_kept(secrets: SecretStore, account: Account) -> Callable[[], bool]:
+    """Whether a key is kept; ``KeychainError`` (other than "no keychain") when unknown."""
+
     def kept() -> bool:
-        return secrets.get(account) is not None
+        try:
+            return secrets.get(account) is not None
+        except KeychainUnavailable:
+            return False  # no keychain, and not kept for this session either
 
     return kept
 

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import phonenumbers
 from PySide6.QtCore import QLocale, Qt, Signal
@@ -43,6 +43,8 @@ from contactdesk.core.models import ProviderKind
 from contactdesk.core.schema import Capabilities
 from contactdesk.secrets import KeychainStatus, Secret
 from contactdesk.worker import AccountWorker, Err, Generation, Result
+
+W = TypeVar("W", bound=QWidget)
 
 FALLBACK_REGION = "US"
 CUSTOM_PLAN = "custom"
@@ -216,125 +218,116 @@ class AccountDialog(QDialog):
         self.messages[field] = label
         return label
 
+    def _row(
+        self, label: str | QLabel, field: str, name: str, *editors: QWidget, help_text: str = ""
+    ) -> QWidget:
+        """A form row: the editor(s) side by side, a line of help, the field's problem."""
+        line = QWidget(self)
+        row = QHBoxLayout(line)
+        row.setContentsMargins(0, 0, 0, 0)
+        for i, editor in enumerate(editors):
+            row.addWidget(editor, 1 if i == 0 else 0)
+        parts: list[QWidget] = [line]
+        if help_text:
+            parts.append(_plain(self, f"{name} help", help_text))
+            editors[0].setAccessibleDescription(help_text)
+        if field == "key":
+            parts.append(self.key_note)
+        parts.append(self._message(field, name))
+        stacked = _stacked(self, *parts)
+        self.form.addRow(label, stacked)
+        return stacked
+
+    def _named(self, widget: W, name: str) -> W:
+        widget.setAccessibleName(name)
+        return widget
+
     def _build(self, default_region: str | None) -> None:
-        form = QFormLayout()
-        self.form = form
-        self.provider_box = QComboBox(self)
-        self.provider_box.setAccessibleName("Platform")
+        self.form = QFormLayout()
+        self.provider_box = self._named(QComboBox(self), "Platform")
         for p in self._providers.values():
             self.provider_box.addItem(p.name, p.kind)
-        form.addRow("&Platform:", self.provider_box)
-
-        self.name_edit = QLineEdit(self)
-        self.name_edit.setAccessibleName("Account name")
+        self.form.addRow("&Platform:", self.provider_box)
+        self.name_edit = self._named(QLineEdit(self), "Account name")
         self.name_edit.setPlaceholderText("For example: Office TextFlow")
         self.name_edit.setMaxLength(200)
-        form.addRow("Account &name:", _stacked(self, self.name_edit, self._message("name", "Name")))
-
-        self.url_edit = QLineEdit(self)
-        self.url_edit.setAccessibleName("Server address")
-        url_help = _plain(
-            self,
-            "Server address help",
-            "Filled in for the platform's own service. Change it only if your platform runs "
-            "at another address (for example your company's own Ultimate SMS).",
-        )
-        self.url_edit.setAccessibleDescription(url_help.text())
-        form.addRow(
+        self._row("Account &name:", "name", "Name", self.name_edit)
+        self.url_edit = self._named(QLineEdit(self), "Server address")
+        self._row(
             "Server &address:",
-            _stacked(self, self.url_edit, url_help, self._message("base_url", "Server address")),
+            "base_url",
+            "Server address",
+            self.url_edit,
+            help_text="Filled in for the platform's own service. Change it only if your "
+            "platform runs at another address (for example your company's own Ultimate SMS).",
         )
 
         self.key_edit = QLineEdit(self)
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setObjectName("keyEdit")
-        self.show_key = QPushButton("Show", self)
+        self.show_key = self._named(QPushButton("Show", self), "Show the key")
         self.show_key.setCheckable(True)
-        self.show_key.setAccessibleName("Show the key")
-        self.key_help = _plain(self, "Key help")
         self.key_note = _plain(self, "Key note", hidden=True)
-        key_row = QWidget(self)
-        row = QHBoxLayout(key_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.key_edit, 1)
-        row.addWidget(self.show_key)
         self.key_label = QLabel("API &key:", self)
         self.key_label.setBuddy(self.key_edit)
-        form.addRow(
-            self.key_label,
-            _stacked(self, key_row, self.key_help, self.key_note, self._message("key", "Key")),
-        )
+        key_row = self._row(self.key_label, "key", "Key", self.key_edit, self.show_key)
+        self.key_help = _plain(self, "Key help")
+        key_layout = key_row.layout()
+        assert isinstance(key_layout, QVBoxLayout)
+        key_layout.insertWidget(1, self.key_help)
 
-        self.plan_box = QComboBox(self)
-        self.plan_box.setAccessibleName("Plan")
-        self.custom_rate = QSpinBox(self)
+        self.plan_box = self._named(QComboBox(self), "Plan")
+        self.custom_rate = self._named(QSpinBox(self), "Requests a minute allowed by your plan")
         self.custom_rate.setRange(1, 100_000)
         self.custom_rate.setValue(600)
         self.custom_rate.setSuffix(" requests a minute")
-        self.custom_rate.setAccessibleName("Requests a minute allowed by your plan")
-        plan_row = QWidget(self)
-        row = QHBoxLayout(plan_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.plan_box, 1)
-        row.addWidget(self.custom_rate)
-        plan_help = _plain(
-            self,
-            "Plan help",
-            "Contact Desk stays within your plan's requests per minute, so TextFlow never "
-            "has to turn it away.",
+        self.plan_row = self._row(
+            "P&lan:",
+            "plan",
+            "Plan",
+            self.plan_box,
+            self.custom_rate,
+            help_text="Contact Desk stays within your plan's requests per minute, so TextFlow "
+            "never has to turn it away.",
         )
-        self.plan_row = _stacked(self, plan_row, plan_help, self._message("plan", "Plan"))
-        form.addRow("P&lan:", self.plan_row)
-
-        self.region_box = QComboBox(self)
-        self.region_box.setAccessibleName("Default country for phone numbers")
+        self.region_box = self._named(QComboBox(self), "Default country for phone numbers")
         for name, code in countries():
             self.region_box.addItem(name, code)
         region = (default_region or system_region()).upper()
         self.region_box.setCurrentIndex(max(0, self.region_box.findData(region)))
-        region_help = _plain(
-            self,
-            "Default country help",
-            "A phone number typed without a country code is read as a number of this country.",
-        )
-        form.addRow(
+        self._row(
             "Default &country:",
-            _stacked(
-                self, self.region_box, region_help, self._message("default_region", "Country")
-            ),
+            "default_region",
+            "Country",
+            self.region_box,
+            help_text="A phone number typed without a country code is read as a number of "
+            "this country.",
         )
-
-        self.server_edit = QLineEdit(self)
-        self.server_edit.setAccessibleName("Sending server number (optional)")
+        self.server_edit = self._named(QLineEdit(self), "Sending server number (optional)")
         self.server_edit.setPlaceholderText("Optional")
         self.server_edit.setMaxLength(9)
-        server_help = _plain(
-            self,
-            "Sending server help",
-            "Needed only to rename groups: Flexacore asks for the number of one of your "
-            "sending servers (in Flexacore, under Sending Servers). Leave it empty otherwise.",
-        )
-        self.server_row = _stacked(
-            self,
+        self.server_row = self._row(
+            "&Sending server:",
+            "flexacore_sending_server",
+            "Sending server",
             self.server_edit,
-            server_help,
-            self._message("flexacore_sending_server", "Sending server"),
+            help_text="Needed only to rename groups: Flexacore asks for the number of one of "
+            "your sending servers (in Flexacore, under Sending Servers). Leave it empty "
+            "otherwise.",
         )
-        form.addRow("&Sending server:", self.server_row)
 
         self.keychain_note = _plain(self, "Where keys are kept", hidden=True)
-        self.session_only = QCheckBox("Keep the key for this session only", self)
-        self.session_only.setAccessibleName("Keep the key for this session only")
+        self.session_only = self._named(
+            QCheckBox("Keep the key for this session only", self),
+            "Keep the key for this session only",
+        )
         self.session_only.setVisible(False)
-
-        self.test_button = QPushButton("&Test connection", self)
-        self.test_button.setAccessibleName("Test connection")
-        self.test_icon = QLabel(self)
-        self.test_icon.setAccessibleName("Connection test")
+        self.test_button = self._named(QPushButton("&Test connection", self), "Test connection")
+        self.test_icon = self._named(QLabel(self), "Connection test")
         self.test_result = _plain(self, "Connection test result")
-        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.test_detail = _plain(self, "Connection test details", hidden=True)
-        self.test_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for label in (self.test_result, self.test_detail):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.test_icon)
@@ -345,14 +338,14 @@ class AccountDialog(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button = self._named(
+            self.buttons.button(QDialogButtonBox.StandardButton.Cancel), "Cancel"
+        )
         save_text = {Mode.ADD: "Add account", Mode.EDIT: "Save", Mode.KEY: "Save key"}[self.mode]
-        self.save_button.setText(save_text)
-        self.save_button.setAccessibleName(save_text)
-        self.cancel_button.setAccessibleName("Cancel")
+        self._named(self.save_button, save_text).setText(save_text)
 
         box = QVBoxLayout(self)
-        box.addLayout(form)
+        box.addLayout(self.form)
         box.addWidget(self.keychain_note)
         box.addWidget(self.session_only)
         box.addLayout(test_row)
