@@ -314,9 +314,12 @@ class AccountsController(QObject):
             self._question.reject()
         platform = next((p.name for p in self._providers if p.kind is account.kind), "")
         platform = platform.split(" (", 1)[0] or "the platform"
-        where = "memory" if self._secrets.is_session_only(account) else "the keychain"
-        if self._keychain is not None and self._keychain.usable and where == "the keychain":
+        if self._secrets.is_session_only(account):
+            where = "memory, for this session only"
+        elif self._keychain is not None and self._keychain.usable:
             where = self._keychain.backend_name
+        else:
+            where = "the keychain"
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Remove account",
@@ -379,6 +382,8 @@ class AccountsController(QObject):
         if isinstance(result, Err):
             self._messages.show_text(result.error.message, Level.ERROR)
             if not isinstance(result.error, LocalDataNotRemoved):
+                # still in the accounts file, but its session was let go: open it again
+                self.account_changed.emit(account.id)
                 return
         log.info("account %s removed", account.id[:8])
         self.account_removed.emit(account.id)

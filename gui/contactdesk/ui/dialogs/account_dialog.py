@@ -214,7 +214,9 @@ class AccountDialog(QDialog):
     def _message(self, field: str, name: str) -> QLabel:
         label = _plain(self, f"{name}: problem", hidden=True)
         label.setObjectName(f"{field}Problem")
-        label.setStyleSheet("color: palette(link);")  # stands out, follows the theme
+        font = label.font()
+        font.setBold(True)  # stands out in any theme, and not by colour alone
+        label.setFont(font)
         self.messages[field] = label
         return label
 
