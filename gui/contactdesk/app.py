@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -71,8 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- logging and unexpected errors -------------------------------------------------------------
 
 
-def setup_logging(log_dir: Path, secrets: SecretStore, *, debug: bool) -> logging.Handler:
-    """A rotating log file in the platform log dir; keys are scrubbed before writing."""
+def setup_logging(log_dir: Path, *, debug: bool) -> logging.Handler:
+    """A rotating log file in the platform log dir.
+
+    Key redaction is added by ``Wiring.secrets`` when the ``SecretStore`` is made, which is
+    before any key is read (keyring is slow to import, so it waits until it is needed).
+    """
     import logging
     import logging.handlers
 
@@ -83,7 +88,6 @@ def setup_logging(log_dir: Path, secrets: SecretStore, *, debug: bool) -> loggin
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
     )
-    secrets.install_redaction(handler)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
@@ -140,15 +144,35 @@ class Wiring:
     """Builds an ``AccountSession`` per account and owns what they share."""
 
     def __init__(
-        self, dirs: AppDirs, secrets: SecretStore, accounts: AccountStore, pool: WorkerPool
+        self,
+        dirs: AppDirs,
+        secrets: SecretStore | None,
+        accounts: AccountStore,
+        pool: WorkerPool,
+        *,
+        log_handler: logging.Handler | None = None,
     ) -> None:
         self.dirs = dirs
-        self.secrets = secrets
+        self._secrets = secrets
+        self._log_handler = log_handler
+        self._secrets_lock = threading.Lock()
         self.accounts = accounts
         self.pool = pool
         self.sandbox: PracticeSandbox | None = None
         self.sessions: list[AccountSession] = []
         self.practice_dir = dirs.cache / "practice"
+
+    @property
+    def secrets(self) -> SecretStore:
+        """The keychain interface, made on first use (any thread), redacting the log."""
+        with self._secrets_lock:
+            if self._secrets is None:
+                from contactdesk.secrets import SecretStore
+
+                self._secrets = SecretStore()
+                if self._log_handler is not None:
+                    self._secrets.install_redaction(self._log_handler)
+            return self._secrets
 
     def data_dir(self, account: Account) -> Path:
         return self.practice_dir if account.practice else self.dirs.data
@@ -253,18 +277,23 @@ class Wiring:
 
 
 def provider_schema(account: Account) -> tuple[Any, Any, frozenset[str] | None]:
-    """(fields, capabilities, contact fields the listing carries) of the account's platform."""
-    from contactdesk.core.models import ProviderKind
-    from contactdesk.providers import registry
+    """(fields, capabilities, contact fields the listing carries) of the account's platform.
 
-    # Flexacore's contact list carries only the phone and the names (the group is the
-    # list's own); TextFlow's carries every field
-    carried = (
-        frozenset({"phone", "first_name", "last_name", "group_id"})
-        if account.kind is ProviderKind.FLEXACORE
-        else None
-    )
-    return registry.fields(account.kind), registry.capabilities(account.kind), carried
+    Read from the schema modules, not the registry: the registry loads the client class,
+    which imports requests (a fifth of a second at start-up, before any request is made).
+    """
+    from contactdesk.core.models import ProviderKind
+
+    if account.kind is ProviderKind.FLEXACORE:
+        from contactdesk.providers import flexacore_schema
+
+        # Flexacore's contact list carries only the phone and the names (the group is the
+        # list's own); TextFlow's carries every field
+        carried = frozenset({"phone", "first_name", "last_name", "group_id"})
+        return flexacore_schema.FIELDS, flexacore_schema.CAPABILITIES, carried
+    from contactdesk.providers import textflow_schema
+
+    return textflow_schema.FIELDS, textflow_schema.CAPABILITIES, None
 
 
 def account_plan(account: Account) -> Any:
@@ -282,18 +311,15 @@ def account_plan(account: Account) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
     import time
 
     started = time.perf_counter()
     from PySide6.QtWidgets import QApplication
 
     from contactdesk.paths import app_dirs
-    from contactdesk.secrets import SecretStore
 
     dirs = app_dirs().ensure()
-    secrets = SecretStore()
-    handler = setup_logging(dirs.log, secrets, debug=args.debug)
+    handler = setup_logging(dirs.log, debug=args.debug)
     reporter = CrashReporter()
     previous_hook = sys.excepthook
     sys.excepthook = reporter.excepthook
@@ -302,14 +328,18 @@ def run(args: argparse.Namespace) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("contactdesk")
-    import qasync
-
     try:
+        # the window and the cached contacts show before asyncio and qasync load
+        desk = Desk(app, args, dirs=dirs, handler=handler, reporter=reporter)
+        if args.exit_when_shown:
+            return _report_shown(app, desk, started)
+        import asyncio
+
+        import qasync
+
         with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
             runner.get_loop().set_exception_handler(reporter.loop_handler)
-            return runner.run(
-                _main(app, args, dirs=dirs, secrets=secrets, reporter=reporter, started=started)
-            )
+            return runner.run(desk.run())
     finally:
         sys.excepthook = previous_hook
         import logging
@@ -318,84 +348,96 @@ def run(args: argparse.Namespace) -> int:
         handler.close()
 
 
-async def _main(
-    app: QApplication,
-    args: argparse.Namespace,
-    *,
-    dirs: AppDirs,
-    secrets: SecretStore,
-    reporter: CrashReporter,
-    started: float,
-) -> int:
-    import asyncio
+class Desk:
+    """The running app: window, accounts and their sessions, practice mode."""
 
-    from contactdesk.accounts import AccountsFileError, AccountStore
-    from contactdesk.ui.main_window import MainWindow
-    from contactdesk.ui.ui_state import FILE_NAME, UiState
-    from contactdesk.worker import WorkerPool
+    def __init__(
+        self,
+        app: QApplication,
+        args: argparse.Namespace,
+        *,
+        dirs: AppDirs,
+        handler: logging.Handler,
+        reporter: CrashReporter,
+    ) -> None:
+        from contactdesk.accounts import AccountsFileError, AccountStore
+        from contactdesk.ui.main_window import MainWindow
+        from contactdesk.ui.ui_state import FILE_NAME, UiState
+        from contactdesk.worker import WorkerPool
 
-    closing = asyncio.Event()
-    app.aboutToQuit.connect(closing.set)
-    app.setQuitOnLastWindowClosed(False)  # closing goes through our shutdown first
-    accounts = AccountStore.default()
-    wiring = Wiring(dirs, secrets, accounts, WorkerPool())
-    window = MainWindow(UiState(dirs.config / FILE_NAME))
-    reporter.attach(window)
-    window.close_requested.connect(closing.set)
+        self.app = app
+        self.args = args
+        self.reporter = reporter
+        app.setQuitOnLastWindowClosed(False)  # closing goes through our shutdown first
+        self.accounts = AccountStore.default()
+        self.wiring = Wiring(dirs, None, self.accounts, WorkerPool(), log_handler=handler)
+        self.window = window = MainWindow(UiState(dirs.config / FILE_NAME))
+        reporter.attach(window)
+        window.practice_requested.connect(self.practice)
+        try:
+            saved = self.accounts.list()
+        except AccountsFileError as exc:
+            saved = []
+            window.show_message(exc.message)
+        self.open_accounts(saved)
+        window.show()
 
-    def open_accounts(new: Sequence[Account]) -> None:
+    def open_accounts(self, new: Sequence[Account]) -> None:
         for account in new:
             try:
-                window.add_session(wiring.open_session(account))
+                self.window.add_session(self.wiring.open_session(account))
             except Exception as exc:  # a broken store must not stop the other accounts
-                reporter.report(exc)
+                self.reporter.report(exc)
 
-    def practice() -> None:
-        new = wiring.start_practice(args.practice_preset)
-        open_accounts(new)
-        if not args.no_sync:
-            for s in window.sessions:
+    def practice(self) -> None:
+        new = self.wiring.start_practice(self.args.practice_preset)
+        self.open_accounts(new)
+        if not self.args.no_sync:
+            for s in self.window.sessions:
                 if s.account in new:
                     s.refresh()
 
-    window.practice_requested.connect(practice)
-    try:
-        saved = accounts.list()
-    except AccountsFileError as exc:
-        saved = []
-        window.show_message(exc.message)
-    open_accounts(saved)
-    window.show()
-    if args.exit_when_shown:
-        return await _report_shown(app, window, started)
-    if not args.no_sync:
-        for s in window.sessions:
-            s.refresh()
-    if args.practice:
-        practice()
-    if args.self_check:
-        from contactdesk.ui.self_check import run_self_check
+    async def run(self) -> int:
+        import asyncio
 
-        code = await run_self_check(window, secrets)
-        wiring.shutdown()
-        return code
-    await closing.wait()
-    window.close_sessions()
-    wiring.shutdown()
-    return 0
+        closing = asyncio.Event()
+        self.app.aboutToQuit.connect(closing.set)
+        self.window.close_requested.connect(closing.set)
+        if not self.args.no_sync:
+            for s in self.window.sessions:
+                s.refresh()
+        if self.args.practice:
+            self.practice()
+        if self.args.self_check:
+            from contactdesk.ui.self_check import run_self_check
+
+            code = await run_self_check(self.window, self.wiring.secrets)
+            self.shutdown()
+            return code
+        await closing.wait()
+        self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        self.window.close_sessions()
+        self.wiring.shutdown()
 
 
-async def _report_shown(app: QApplication, window: MainWindow, started: float) -> int:
-    """For the start-up bench: wait until the table has painted rows, print the time."""
-    import asyncio
+def _report_shown(app: QApplication, desk: Desk, started: float) -> int:
+    """For the start-up bench: wait until the table has rows on screen, print the time."""
     import time
 
+    window = desk.window
+    deadline = time.monotonic() + 60
     while window.table_model.rowCount() == 0 or not window.table.isVisible():
-        await asyncio.sleep(0.005)
-    app.processEvents()
+        if time.monotonic() > deadline:
+            return 1
+        app.processEvents()
+        time.sleep(0.001)
+    app.processEvents()  # paint them
     elapsed = time.perf_counter() - started
     print(f"shown {window.table_model.rowCount()} {elapsed:.4f}", flush=True)
-    window.close_sessions()
+    desk.shutdown()
     return 0
 
 

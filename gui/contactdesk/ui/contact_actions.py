@@ -16,9 +16,6 @@ from PySide6.QtWidgets import QDockWidget
 
 from contactdesk.core.models import Contact, Group
 from contactdesk.store import ContactQuery, Resolution, StoredContact
-from contactdesk.ui.dialogs.contact_editor import ContactEditor
-from contactdesk.ui.dialogs.group_dialogs import DeleteGroupDialog, GroupNameDialog
-from contactdesk.ui.dialogs.pending_panel import ConflictDialog, PendingPanel
 from contactdesk.ui.models.account_tree_model import EntryKind
 from contactdesk.ui.models.columns import phone_formatter
 from contactdesk.ui.session import AccountSession
@@ -26,7 +23,12 @@ from contactdesk.ui.widgets.message_bar import Level, MessageAction
 from contactdesk.worker import Err, Ok, Result
 
 if TYPE_CHECKING:
+    from contactdesk.ui.dialogs.contact_editor import ContactEditor
+    from contactdesk.ui.dialogs.group_dialogs import DeleteGroupDialog, GroupNameDialog
+    from contactdesk.ui.dialogs.pending_panel import ConflictDialog, PendingPanel
     from contactdesk.ui.main_window import MainWindow
+
+# The dialogs are imported when first opened: the window shows sooner without them.
 
 UNDO_MS = 8000
 
@@ -80,6 +82,8 @@ class ContactActions(QObject):
         group_id: str | None = None,
         tags: tuple[str, ...] = (),
     ) -> None:
+        from contactdesk.ui.dialogs.contact_editor import ContactEditor
+
         exclude = original.local_id if original else None
         editor = ContactEditor(
             session.fields,
@@ -206,6 +210,8 @@ class ContactActions(QObject):
         session = self.w.current_session
         if session is None or not session.capabilities.groups:
             return
+        from contactdesk.ui.dialogs.group_dialogs import GroupNameDialog
+
         dialog = GroupNameDialog(title="New group…", prompt="Name of the new group:", parent=self.w)
         dialog.name_chosen.connect(lambda name: self._create_group(session, name))
         self._open(dialog)
@@ -226,6 +232,8 @@ class ContactActions(QObject):
         if target is None:
             return
         session, group_id, label = target
+        from contactdesk.ui.dialogs.group_dialogs import GroupNameDialog
+
         dialog = GroupNameDialog(
             title="Rename group…", prompt="New name of the group:", current=label, parent=self.w
         )
@@ -249,6 +257,8 @@ class ContactActions(QObject):
             return
         session, group_id, label = target
         count = session.count(ContactQuery(group_id=group_id))
+        from contactdesk.ui.dialogs.group_dialogs import DeleteGroupDialog
+
         dialog = DeleteGroupDialog(
             group_name=label, count=count, platform=platform_name(session), parent=self.w
         )
@@ -286,6 +296,8 @@ class ContactActions(QObject):
     # -- pending changes -----------------------------------------------------------------
     def show_pending(self) -> None:
         if self.pending_dock is None:
+            from contactdesk.ui.dialogs.pending_panel import PendingPanel
+
             dock = QDockWidget("Pending changes", self.w)
             dock.setObjectName("pendingDock")
             panel = PendingPanel(dock)
@@ -340,6 +352,8 @@ class ContactActions(QObject):
         entry = next((e for e in session.open_entries() if e.id == entry_id), None)
         if entry is None:
             return
+        from contactdesk.ui.dialogs.pending_panel import ConflictDialog
+
         dialog = ConflictDialog(
             entry,
             session.fields,

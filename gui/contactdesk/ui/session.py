@@ -29,6 +29,7 @@ from contactdesk.store import (
     OutboxState,
     PendingCounts,
     Resolution,
+    ResultSet,
     Store,
     StoredContact,
     StoreError,
@@ -61,6 +62,27 @@ class ChangeSet:
 
     ids: frozenset[int] = frozenset()
     structure: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SidebarCounts:
+    """What the sidebar shows of an account: contacts in all, per group, per tag."""
+
+    total: int
+    groups: tuple[tuple[Group, int], ...] = ()
+    tags: tuple[tuple[str, int], ...] = ()
+
+
+def read_sidebar_counts(reader: StoreReader, capabilities: Capabilities) -> SidebarCounts:
+    groups: tuple[tuple[Group, int], ...] = ()
+    tags: tuple[tuple[str, int], ...] = ()
+    if capabilities.groups:
+        groups = tuple(
+            (g, reader.count(ContactQuery(group_id=g.remote_id))) for g in reader.groups()
+        )
+    if capabilities.tags:
+        tags = tuple(reader.tags())
+    return SidebarCounts(reader.count(ContactQuery()), groups, tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,35 +205,48 @@ class AccountSession(QObject):
     def prefers_background(self) -> bool:
         return self.size_hint > BACKGROUND_ABOVE
 
-    def query_ids(self, query: ContactQuery) -> list[int]:
-        with self.reader.query(query) as rs:
-            return rs.local_ids()
+    def query_now(self, query: ContactQuery) -> ResultSet:
+        return self.reader.query(query)
 
     def rows(self, local_ids: Sequence[int]) -> dict[int, StoredContact]:
         return self.reader.get_many(list(local_ids))
 
     def query_ids_later(self, query: ContactQuery, on_done: Callable[[list[int]], None]) -> None:
+        def ids(reader: StoreReader) -> list[int]:
+            with reader.query(query) as rs:
+                return rs.local_ids()
+
+        self._background(ids, on_done)
+
+    def _background(self, fn: Callable[[StoreReader], T], on_done: Callable[[T], None]) -> None:
+        """Run ``fn`` with a reader of its own on the query worker (never the UI thread)."""
         if self.closed:
             return
         if self._query_worker is None:
             self._query_worker = AccountWorker(f"{self.account_id[:12]}-query")
 
-        def done(result: Result[list[int]]) -> None:
+        def job() -> T:
+            try:
+                if self._bg_reader is None:
+                    self._bg_reader = StoreReader.open(self.reader.path)
+                return fn(self._bg_reader)
+            except StoreError as err:
+                raise LocalProblem(err.message, detail=err.detail) from None
+
+        def done(result: Result[T]) -> None:
             if isinstance(result, Ok) and not self.closed:
                 on_done(result.value)
             elif isinstance(result, Err):
-                log.warning("table query failed: %s", result.error.message)
+                log.warning("background read failed: %s", result.error.message)
 
-        self._query_worker.call(self._job_query_ids, query, on_done=done)
+        self._query_worker.call(job, on_done=done)
 
-    def _job_query_ids(self, query: ContactQuery) -> list[int]:
-        try:
-            if self._bg_reader is None:
-                self._bg_reader = StoreReader.open(self.reader.path)
-            with self._bg_reader.query(query) as rs:
-                return rs.local_ids()
-        except StoreError as err:
-            raise LocalProblem(err.message, detail=err.detail) from None
+    def sidebar_counts(self) -> SidebarCounts:
+        return read_sidebar_counts(self.reader, self.capabilities)
+
+    def sidebar_counts_later(self, on_done: Callable[[SidebarCounts], None]) -> None:
+        caps = self.capabilities
+        self._background(lambda r: read_sidebar_counts(r, caps), on_done)
 
     def _job_close_query(self) -> None:
         if self._bg_reader is not None:
@@ -396,6 +431,8 @@ class AccountSession(QObject):
     ) -> None:
         def done(result: Result[T]) -> None:
             if isinstance(result, Ok):
+                if structure:
+                    self.size_hint = self.reader.count(ContactQuery())
                 changed = set(ids)
                 value = result.value
                 if isinstance(value, StoredContact):
@@ -415,6 +452,7 @@ class AccountSession(QObject):
             if isinstance(result, Ok):
                 self.groups_changed.emit()
                 if structure:
+                    self.size_hint = self.reader.count(ContactQuery())
                     self.contacts_changed.emit(ChangeSet(structure=True))
                     self._pending_may_change()
             on_done(result)

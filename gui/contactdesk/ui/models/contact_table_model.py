@@ -29,6 +29,7 @@ from PySide6.QtGui import QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyle
 
 from contactdesk.core.schema import FieldSpec
+from contactdesk.store import ResultSet
 from contactdesk.store.records import ContactQuery, ContactState, SortColumn, StoredContact
 from contactdesk.ui.models.columns import (
     NAME_KEY,
@@ -38,6 +39,7 @@ from contactdesk.ui.models.columns import (
     cell_text,
     plain_phone,
 )
+from contactdesk.ui.models.result_rows import IdRows, LiveRows, NoRows, Rows
 
 WINDOW = 200
 MAX_WINDOWS = 24  # ~4,800 rows of display strings: a few screens either side of the view
@@ -50,8 +52,8 @@ class RowSource(Protocol):
         """Whether queries are slow enough to run off the UI thread."""
         ...
 
-    def query_ids(self, query: ContactQuery) -> list[int]:
-        """The matching local ids in order, computed here and now (UI thread)."""
+    def query_now(self, query: ContactQuery) -> ResultSet:
+        """Run the query here and now, on the UI thread's reader."""
         ...
 
     def query_ids_later(self, query: ContactQuery, on_done: Callable[[list[int]], None]) -> None:
@@ -77,12 +79,16 @@ _STATE_WORDS: dict[ContactState, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RowView:
-    """One row, ready to paint: the stored contact and its cells' text."""
+    """One row: the stored contact, and its cells' text once a cell was asked for.
+
+    Cells are made on first paint and kept, so a window of rows costs only the cells
+    actually on screen (formatting phones and dates is the expensive part).
+    """
 
     stored: StoredContact
-    cells: tuple[str, ...]
+    cells: list[str | None]
     marker: str  # plain words for the state / opt-out ("" when nothing to say)
     accessible: str
 
@@ -120,8 +126,7 @@ class ContactTableModel(QAbstractTableModel):
         self._source = source
         self._phone = phone_formatter
         self._query = ContactQuery()
-        self._ids: list[int] = []
-        self._pos: dict[int, int] | None = None
+        self._rows: Rows = NoRows()
         self._windows: OrderedDict[int, list[RowView | None]] = OrderedDict()
         self._icons: dict[str, QIcon] = {}  # made on first paint (needs the app's style)
         self._ticket = 0  # numbers queries; an answer to an older one is dropped
@@ -165,7 +170,8 @@ class ContactTableModel(QAbstractTableModel):
         if phone_formatter is not None:
             self._phone = phone_formatter
         self._query = query or ContactQuery()
-        self._ids, self._pos, self._shown = [], None, None
+        self._rows.close()
+        self._rows, self._shown = NoRows(), None
         self._windows.clear()
         self.endResetModel()
         self.query_changed.emit(self._query)
@@ -183,24 +189,31 @@ class ContactTableModel(QAbstractTableModel):
         self._ticket += 1
         source = self._source
         if source is None:
-            self._install(self._ticket, self._query, [])
+            self._install(self._ticket, self._query, NoRows())
             return
         ticket, query = self._ticket, self._query
-        if source.prefers_background():
+        # the first load of an account runs here even when big: nothing is on screen yet
+        if self._shown is not None and source.prefers_background():
             self._waiting = True
-            source.query_ids_later(query, lambda ids: self._install(ticket, query, ids))
-        else:
-            self._install(ticket, query, source.query_ids(query))
 
-    def _install(self, ticket: int, query: ContactQuery, ids: list[int]) -> None:
+            def arrived(ids: list[int]) -> None:
+                self._install(ticket, query, IdRows(ids, source.rows))
+
+            source.query_ids_later(query, arrived)
+        else:
+            self._install(ticket, query, LiveRows(source.query_now(query)))
+
+    def _install(self, ticket: int, query: ContactQuery, rows: Rows) -> None:
         if ticket != self._ticket:
+            rows.close()
             return  # a newer query was asked for meanwhile
         self._waiting = False
         self.beginResetModel()
-        self._ids, self._pos, self._shown = ids, None, query
+        self._rows.close()
+        self._rows, self._shown = rows, query
         self._windows.clear()
         self.endResetModel()
-        self.loaded.emit(len(ids))
+        self.loaded.emit(rows.count)
 
     def rows_changed(self, local_ids: Iterable[int]) -> None:
         """Values of these contacts changed (not their presence): re-read the cached
@@ -228,12 +241,14 @@ class ContactTableModel(QAbstractTableModel):
         return None if view is None else view.stored.local_id
 
     def row_of(self, local_id: int) -> int | None:
-        if self._pos is None:
-            self._pos = {lid: i for i, lid in enumerate(self._ids)}
-        return self._pos.get(local_id)
+        return self._rows.rows_of([local_id]).get(local_id)
+
+    def rows_of(self, local_ids: Sequence[int]) -> dict[int, int]:
+        """Rows of many contacts at once (a selection to restore)."""
+        return self._rows.rows_of(local_ids)
 
     def all_local_ids(self) -> list[int]:
-        return list(self._ids)
+        return self._rows.all_ids()
 
     @property
     def cached_rows(self) -> int:
@@ -241,7 +256,7 @@ class ContactTableModel(QAbstractTableModel):
 
     # -- Qt model API --------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._rows.count
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._columns)
@@ -272,7 +287,7 @@ class ContactTableModel(QAbstractTableModel):
             return "" if role == Qt.ItemDataRole.DisplayRole else None
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return view.cells[col] if col < len(view.cells) else None
+            return self._cell(view, col)
         if role == LOCAL_ID_ROLE:
             return view.stored.local_id
         if role == STORED_ROLE:
@@ -282,11 +297,11 @@ class ContactTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             if col == 0:
                 return view.accessible
-            return view.cells[col] if col < len(view.cells) else None
+            return self._cell(view, col)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == 0 and view.marker:
                 return view.marker
-            text = view.cells[col] if col < len(view.cells) else ""
+            text = self._cell(view, col) or ""
             return text if len(text) > 40 else None
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             return self._marker_icon(view.stored)
@@ -321,7 +336,7 @@ class ContactTableModel(QAbstractTableModel):
 
     # -- internals -----------------------------------------------------------------------
     def _row(self, row: int) -> RowView | None:
-        if not 0 <= row < len(self._ids):
+        if not 0 <= row < self._rows.count:
             return None
         start = row - row % WINDOW
         window = self._windows.get(start)
@@ -336,20 +351,22 @@ class ContactTableModel(QAbstractTableModel):
         return window[i] if i < len(window) else None
 
     def _read_window(self, start: int) -> list[RowView | None]:
-        if self._source is None:
-            return []
-        ids = self._ids[start : start + WINDOW]
-        found = self._source.rows(ids)
         self.windows_read += 1
-        return [None if (s := found.get(i)) is None else self._view(s) for i in ids]
+        return [None if s is None else self._view(s) for s in self._rows.window(start, WINDOW)]
 
     def _view(self, stored: StoredContact) -> RowView:
-        contact = stored.contact
-        cells = tuple(cell_text(contact, col, self._phone) for col in self._columns)
         marker = state_words(stored)
-        name = contact.display_name
+        name = stored.contact.display_name
         accessible = f"{name}, {marker}" if marker else name
-        return RowView(stored, cells, marker, accessible)
+        return RowView(stored, [None] * len(self._columns), marker, accessible)
+
+    def _cell(self, view: RowView, col: int) -> str | None:
+        if not 0 <= col < len(view.cells):
+            return None
+        text = view.cells[col]
+        if text is None:
+            text = view.cells[col] = cell_text(view.stored.contact, self._columns[col], self._phone)
+        return text
 
     def _marker_icon(self, stored: StoredContact) -> QIcon | None:
         state = stored.state

@@ -170,10 +170,7 @@ class ContactTable(QTableView):
         sm.clearSelection()
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
         focus_row: int | None = None
-        for local_id in local_ids[:1000]:
-            row = self._model.row_of(local_id)
-            if row is None:
-                continue
+        for local_id, row in self._model.rows_of(local_ids[:1000]).items():
             sm.select(self._model.index(row, 0), flags)
             if focus_row is None or local_id == current:
                 focus_row = row

@@ -1,0 +1,111 @@
+"""The rows a table query returned, in two shapes with one interface.
+
+``LiveRows`` wraps a ``ResultSet`` of the UI thread's own reader: nothing is copied, a
+window is one range join. ``IdRows`` holds the ordered ids a query worker computed on
+its own connection (a temp table cannot cross connections); a window is a primary-key
+look-up of those ids on the UI thread's reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from contactdesk.store import ResultClosed, ResultSet, StoredContact
+
+#: reads contacts by local id (UI thread)
+Fetch = Callable[[Sequence[int]], dict[int, StoredContact]]
+
+
+class Rows(Protocol):
+    @property
+    def count(self) -> int: ...
+    def window(self, start: int, limit: int) -> list[StoredContact | None]: ...
+    def rows_of(self, local_ids: Sequence[int]) -> dict[int, int]: ...
+    def all_ids(self) -> list[int]: ...
+    def close(self) -> None: ...
+
+
+class NoRows:
+    count = 0
+
+    def window(self, start: int, limit: int) -> list[StoredContact | None]:
+        return []
+
+    def rows_of(self, local_ids: Sequence[int]) -> dict[int, int]:
+        return {}
+
+    def all_ids(self) -> list[int]:
+        return []
+
+    def close(self) -> None:
+        return None
+
+
+class LiveRows:
+    """A result set of the UI thread's reader. A closed one reads as empty."""
+
+    def __init__(self, result: ResultSet) -> None:
+        self._rs = result
+        self.count = result.count
+
+    def window(self, start: int, limit: int) -> list[StoredContact | None]:
+        try:
+            return self._rs.window(start, limit)
+        except ResultClosed:
+            return [None] * max(0, min(limit, self.count - start))
+
+    def rows_of(self, local_ids: Sequence[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        try:
+            for lid in local_ids:
+                row = self._rs.row_of(lid)
+                if row is not None:
+                    out[lid] = row
+        except ResultClosed:
+            return {}
+        return out
+
+    def all_ids(self) -> list[int]:
+        try:
+            return self._rs.local_ids()
+        except ResultClosed:
+            return []
+
+    def close(self) -> None:
+        self._rs.close()
+
+
+class IdRows:
+    """Ordered ids computed elsewhere; values read by id when a window is needed."""
+
+    def __init__(self, ids: list[int], fetch: Fetch) -> None:
+        self._ids = ids
+        self._fetch = fetch
+        self._pos: dict[int, int] | None = None
+        self.count = len(ids)
+
+    def window(self, start: int, limit: int) -> list[StoredContact | None]:
+        ids = self._ids[start : start + limit]
+        found = self._fetch(ids)
+        return [found.get(i) for i in ids]
+
+    def rows_of(self, local_ids: Sequence[int]) -> dict[int, int]:
+        if self._pos is None and len(local_ids) <= 8:
+            out: dict[int, int] = {}
+            for lid in local_ids:
+                try:
+                    out[lid] = self._ids.index(lid)  # a C scan beats building a big dict
+                except ValueError:
+                    continue
+            return out
+        if self._pos is None:
+            self._pos = {lid: i for i, lid in enumerate(self._ids)}
+        pos = self._pos
+        return {lid: pos[lid] for lid in local_ids if lid in pos}
+
+    def all_ids(self) -> list[int]:
+        return list(self._ids)
+
+    def close(self) -> None:
+        return None
