@@ -179,13 +179,12 @@ class Wiring:
 
     def open_session(self, account: Account) -> AccountSession:
         from contactdesk.store import Store, StoreReader, account_store_path
-        from contactdesk.ui.interim_sync import InterimSync
         from contactdesk.ui.session import AccountSession
+        from contactdesk.ui.sync_bridge import AccountSyncEngine
 
-        fields, caps, carried = provider_schema(account)
+        fields, caps = provider_schema(account)
         path = account_store_path(account.id, data_dir=self.data_dir(account))
         reader = StoreReader.open(path)
-        compare = [f.key for f in fields if f.editable and f.type.value not in ("bool", "datetime")]
         session = AccountSession(
             account,
             fields=fields,
@@ -194,7 +193,7 @@ class Wiring:
             worker=self.pool.worker(account.id),
             open_store=lambda: Store.open(path),
             open_remote=lambda on_wait: self.open_remote(account, on_wait),
-            engine=InterimSync(groups=caps.groups, carried=carried, compare=compare),
+            engine=AccountSyncEngine(account_plan(account)),
         )
         self.sessions.append(session)
         return session
@@ -276,8 +275,8 @@ class Wiring:
             self.sandbox = None
 
 
-def provider_schema(account: Account) -> tuple[Any, Any, frozenset[str] | None]:
-    """(fields, capabilities, contact fields the listing carries) of the account's platform.
+def provider_schema(account: Account) -> tuple[Any, Any]:
+    """(fields, capabilities) of the account's platform.
 
     Read from the schema modules, not the registry: the registry loads the client class,
     which imports requests (a fifth of a second at start-up, before any request is made).
@@ -287,13 +286,10 @@ def provider_schema(account: Account) -> tuple[Any, Any, frozenset[str] | None]:
     if account.kind is ProviderKind.FLEXACORE:
         from contactdesk.providers import flexacore_schema
 
-        # Flexacore's contact list carries only the phone and the names (the group is the
-        # list's own); TextFlow's carries every field
-        carried = frozenset({"phone", "first_name", "last_name", "group_id"})
-        return flexacore_schema.FIELDS, flexacore_schema.CAPABILITIES, carried
+        return flexacore_schema.FIELDS, flexacore_schema.CAPABILITIES
     from contactdesk.providers import textflow_schema
 
-    return textflow_schema.FIELDS, textflow_schema.CAPABILITIES, None
+    return textflow_schema.FIELDS, textflow_schema.CAPABILITIES
 
 
 def account_plan(account: Account) -> Any:

@@ -1,8 +1,8 @@
-"""A minimal stand-in for the sync engine (``contactdesk.sync``), until it lands.
+"""The ``SyncEngine`` interface the session drives, and a minimal engine of its own.
 
-HOOK: app.py passes a ``SyncEngine`` to each ``AccountSession``; today that is
-``InterimSync`` below. When ``contactdesk.sync`` exists, app.py passes its engine instead
-(same three calls: ``refresh``, ``push``, ``group_op``) and this module goes away.
+app.py hands each ``AccountSession`` a ``SyncEngine``: ``ui.sync_bridge.AccountSyncEngine``
+(the real ``contactdesk.sync``) by default. ``InterimSync`` below was the stand-in used
+before sync/ landed; it stays as a small reference engine for tests of the session.
 
 Everything here runs on the account's worker thread with the worker's writable
 ``Store`` and provider client. It follows the store's own protocol: a refresh merges
@@ -29,7 +29,7 @@ from contactdesk.core.errors import (
     RateLimited,
 )
 from contactdesk.core.models import Contact, Group
-from contactdesk.store import OutboxEntry, OutboxOp, Store
+from contactdesk.store import OutboxEntry, OutboxOp, OutboxState, Store
 from contactdesk.ui.remote import RemoteContacts
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class SyncReport:
     error: ProviderError | None = None  # the first failure that stopped the run
     total: int | None = None
     group: Group | None = None  # the group a group operation made or renamed
+    next_attempt_at: datetime | None = None  # when waiting changes are next tried
 
     def merge(self, other: SyncReport) -> None:
         self.changed |= other.changed
@@ -71,6 +72,9 @@ class SyncEngine(Protocol):
         self, store: Store, remote: RemoteContacts, stop: threading.Event, progress: Progress
     ) -> SyncReport: ...
     def push(self, store: Store, remote: RemoteContacts, stop: threading.Event) -> SyncReport: ...
+    def make_due(self, store: Store, remote: RemoteContacts) -> None:
+        """Every waiting change is due now (the Retry button)."""
+        ...
 
 
 def _now() -> datetime:
@@ -158,6 +162,11 @@ class InterimSync:
                 if not self._send(store, remote, entry, report):
                     return report  # offline or throttled: the rest waits for the retry
         return report
+
+    def make_due(self, store: Store, remote: RemoteContacts) -> None:
+        for entry in store.outbox.open_entries():
+            if entry.state in (OutboxState.PENDING, OutboxState.UNCERTAIN):
+                store.outbox.retry(entry)
 
     def _send(
         self, store: Store, remote: RemoteContacts, entry: OutboxEntry, report: SyncReport

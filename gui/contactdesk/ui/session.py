@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -26,7 +27,6 @@ from contactdesk.core.schema import Capabilities, FieldSpec
 from contactdesk.store import (
     ContactQuery,
     OutboxEntry,
-    OutboxState,
     PendingCounts,
     Resolution,
     ResultSet,
@@ -397,10 +397,7 @@ class AccountSession(QObject):
         return self._engine.push(store, self._remote_side(), self._stop)
 
     def _job_make_due(self) -> None:
-        store = self._store_side()
-        for entry in store.outbox.open_entries():
-            if entry.state in (OutboxState.PENDING, OutboxState.UNCERTAIN):
-                store.outbox.retry(entry)
+        self._engine.make_due(self._store_side(), self._remote_side())
 
     def _job_close(self) -> None:
         if self._remote is not None:
@@ -482,9 +479,11 @@ class AccountSession(QObject):
             report = result.value
             self._emit_report(report)
             if report.error is not None:
-                self._failed(report.error, doing)
+                self._failed(report.error, doing, report.next_attempt_at)
             else:
                 self._succeeded()
+                if report.next_attempt_at is not None:
+                    self._retry_at(report.next_attempt_at)
         self._pending_may_change()
         if self._push_again and not self._holds:
             self.push()
@@ -499,12 +498,22 @@ class AccountSession(QObject):
         if report.total is not None:
             self.loaded = (report.total, report.total)
 
-    def _failed(self, error: ProviderError, doing: str) -> None:
+    def _retry_at(self, when: datetime) -> None:
+        """Push again when the earliest waiting change falls due."""
+        delay = (when - datetime.now(UTC)).total_seconds()
+        self._retry.start(int(min(_MAX_RETRY_S, max(0.5, delay)) * 1000))
+
+    def _failed(
+        self, error: ProviderError, doing: str, next_attempt_at: datetime | None = None
+    ) -> None:
         if error.transient:
             self._failures += 1
             self._offline = True
-            delay = min(_MAX_RETRY_S, _FIRST_RETRY_S * 2 ** (self._failures - 1))
-            self._retry.start(delay * 1000)
+            if next_attempt_at is not None:
+                self._retry_at(next_attempt_at)
+            else:
+                delay = min(_MAX_RETRY_S, _FIRST_RETRY_S * 2 ** (self._failures - 1))
+                self._retry.start(delay * 1000)
             self._set_state("Offline: changes are kept here")
         else:
             self._set_state("Needs attention")
