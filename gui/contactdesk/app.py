@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from contactdesk.paths import AppDirs
     from contactdesk.sandbox.practice import PracticeSandbox
     from contactdesk.secrets import SecretStore
+    from contactdesk.ui.accounts_controller import AccountsController
     from contactdesk.ui.main_window import MainWindow
     from contactdesk.ui.remote import RemoteContacts
     from contactdesk.ui.session import AccountSession
@@ -370,6 +371,9 @@ class Desk:
         self.window = window = MainWindow(UiState(dirs.config / FILE_NAME))
         reporter.attach(window)
         window.practice_requested.connect(self.practice)
+        self._accounts_ui: AccountsController | None = None
+        window.add_account_requested.connect(lambda: self.accounts_ui().add_account())
+        window.update_key_requested.connect(lambda a: self.accounts_ui().rotate_key(a))
         try:
             saved = self.accounts.list()
         except AccountsFileError as exc:
@@ -384,6 +388,48 @@ class Desk:
                 self.window.add_session(self.wiring.open_session(account))
             except Exception as exc:  # a broken store must not stop the other accounts
                 self.reporter.report(exc)
+
+    def accounts_ui(self) -> AccountsController:
+        """Add / settings / update key / remove, made when first needed (it needs the
+        keychain, and keyring is slow to import)."""
+        if self._accounts_ui is None:
+            from contactdesk.providers import check, registry
+            from contactdesk.store import account_store_path
+            from contactdesk.ui.accounts_controller import AccountsController
+
+            wiring = self.wiring
+            ui = AccountsController(
+                self.window,
+                accounts=self.accounts,
+                secrets=wiring.secrets,
+                pool=wiring.pool,
+                checker=check.check_settings,
+                providers=[registry.info(k) for k in registry.kinds()],
+                messages=self.window.message_bar,
+                release_account=self.window.remove_session,
+                store_path=lambda a: account_store_path(a.id, data_dir=wiring.data_dir(a)),
+            )
+            ui.account_added.connect(self._account_added)
+            ui.account_changed.connect(self._account_changed)
+            ui.account_removed.connect(self.window.remove_session)
+            self._accounts_ui = ui
+        return self._accounts_ui
+
+    def _account_added(self, account_id: str) -> None:
+        account = self.accounts.get(account_id)
+        self.open_accounts([account])
+        session = self.window.session(account_id)
+        if session is not None:
+            from contactdesk.ui.models.account_tree_model import EntryKind
+
+            self.window.select(account_id, EntryKind.ALL)
+            if not self.args.no_sync:
+                session.refresh()
+
+    def _account_changed(self, account_id: str) -> None:
+        """New settings or a new key: the session's client was built with the old ones."""
+        self.window.remove_session(account_id)
+        self._account_added(account_id)
 
     def practice(self) -> None:
         new = self.wiring.start_practice(self.args.practice_preset)

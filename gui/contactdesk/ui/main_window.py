@@ -230,6 +230,27 @@ class MainWindow(QMainWindow):
         elif self._current is None:
             self.select(session.account_id, EntryKind.ALL)
 
+    def remove_session(self, account_id: str) -> None:
+        """Stop showing an account (removed, or about to be rebuilt with new settings)."""
+        session = self._sessions.pop(account_id, None)
+        if session is None:
+            return
+        if session is self._current:
+            self._store_header()
+            self._current = None
+            self._header_account = ""
+            self.table_model.set_source((), None)
+            self.detail.show_contact(None)
+        session.close()
+        self.tree_model.set_accounts(
+            [a for a in self.tree_model.accounts() if a.account_id != account_id]
+        )
+        self.sidebar.expandAll()
+        self._update_page()
+        if self._current is None and self._sessions:
+            self.select(next(iter(self._sessions)), EntryKind.ALL)
+        self._update_actions()
+
     def close_sessions(self) -> None:
         """Stop every account; the window shows nothing more from their stores."""
         self._coalesce.stop()
