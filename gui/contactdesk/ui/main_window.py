@@ -58,6 +58,7 @@ Shortcut = QKeySequence | QKeySequence.StandardKey | str
 
 #: coalesce bursts of store changes (a refresh merging pages) into one repaint
 _COALESCE_MS = 250
+_COALESCE_BIG_MS = 1000
 
 
 class MainWindow(QMainWindow):
@@ -442,7 +443,10 @@ class MainWindow(QMainWindow):
         if change.structure:
             self._pending_sidebar.add(account_id)
         if not self._coalesce.isActive():
-            self._coalesce.start()
+            # a big account re-queries in the background: once a second is plenty
+            session = self._sessions.get(account_id)
+            big = session is not None and session.prefers_background()
+            self._coalesce.start(_COALESCE_BIG_MS if big else _COALESCE_MS)
 
     def _sidebar_stale(self, account_id: str) -> None:
         self._pending_sidebar.add(account_id)

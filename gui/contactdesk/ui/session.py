@@ -35,8 +35,8 @@ from contactdesk.store import (
     StoreError,
     StoreReader,
 )
-from contactdesk.ui.interim_sync import SyncEngine, SyncReport
 from contactdesk.ui.remote import RemoteContacts
+from contactdesk.ui.sync_engine import SyncEngine, SyncReport
 from contactdesk.worker import AccountWorker, Err, Ok, Result
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from contactdesk.core.errors import NetworkError
 from contactdesk.core.schema import RatePlan
 from contactdesk.store import Store
 from contactdesk.sync import AccountSync, SyncProgress
-from contactdesk.ui.interim_sync import Progress, SyncReport
 from contactdesk.ui.remote import RemoteContacts
+from contactdesk.ui.sync_engine import Progress, SyncReport
 
 _OFFLINE = (
     "The platform cannot be reached right now. Your changes are kept here and are sent "
