@@ -77,46 +77,51 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
     return out
 
 
+def rate(label: str, count: int, seconds: float) -> None:
+    print(f"  {label:44} {count:7,} in {seconds:5.2f} s = {count / seconds:7,.0f} contacts/s")
+
+
+def merge_in_pages(store: Store, items: list[Contact], size: int) -> float:
+    t = time.perf_counter()
+    for chunk in pages(items, size):
+        store.mirror.merge_page(chunk)
+    return time.perf_counter() - t
+
+
 def build(store: Store, contacts: list[Contact]) -> None:
+    print("writes (Mirror.merge_page; one transaction per call):")
     t = time.perf_counter()
     cp = store.mirror.begin_refresh()
     n_pages = (len(contacts) + PAGE - 1) // PAGE
     for no, chunk in enumerate(pages(contacts, PAGE), start=cp.next_page):
         store.mirror.merge_page(chunk, page=no, pages=n_pages, total=len(contacts))
-    store.mirror.finish_refresh()
-    dt = time.perf_counter() - t
+    t_pages = time.perf_counter() - t
+    store.mirror.finish_refresh()  # builds the deferred sort indexes
+    rate(f"first download, {PAGE}/page, incl. index build", len(contacts), time.perf_counter() - t)
     print(
-        f"bulk insert (merge_page, {PAGE}/page): {len(contacts):,} contacts in {dt:.2f} s"
-        f" = {len(contacts) / dt:,.0f} contacts/s"
+        f"    (pages {t_pages:.2f} s, index build + finish {time.perf_counter() - t - t_pages:.2f} s)"
     )
-    t = time.perf_counter()
-    store.optimize()
     store.checkpoint_wal()
-    print(f"  optimize + WAL checkpoint: {time.perf_counter() - t:.2f} s")
 
-    # a second full refresh where nothing changed: the steady-state sync path
+    # steady state: a refresh where nothing changed
     sample = contacts[:20_000]
     t = time.perf_counter()
     store.mirror.begin_refresh()
     for no, chunk in enumerate(pages(sample, PAGE), start=1):
         store.mirror.merge_page(chunk, page=no)
-    dt = time.perf_counter() - t
-    print(
-        f"re-merge unchanged (refresh): {len(sample):,} contacts in {dt:.2f} s"
-        f" = {len(sample) / dt:,.0f} contacts/s"
-    )
+    rate(f"refresh, nothing changed, {PAGE}/page", len(sample), time.perf_counter() - t)
     store.mirror.finish_refresh(sweep=False)
 
-    # 1,000-contact transactions (an import / a fast provider)
-    fresh = [c.with_changes(remote_id=f"x{c.remote_id}", phone=c.phone + "9") for c in sample]
-    t = time.perf_counter()
-    for chunk in pages(fresh, 1000):
-        store.mirror.merge_page(chunk)
-    dt = time.perf_counter() - t
-    print(
-        f"bulk insert, 1,000/transaction: {len(fresh):,} contacts in {dt:.2f} s"
-        f" = {len(fresh) / dt:,.0f} contacts/s"
-    )
+    # new and changed contacts arriving in a store that already holds everything
+    for size, n in ((PAGE, 10_000), (1000, 20_000)):
+        fresh = [
+            c.with_changes(remote_id=f"x{size}-{c.remote_id}", phone=c.phone + "9")
+            for c in contacts[:n]
+        ]
+        rate(f"new into a full store, {size}/transaction", n, merge_in_pages(store, fresh, size))
+    changed = [c.with_changes(first_name=f"{c.first_name}x") for c in contacts[:10_000]]
+    rate("changed on the server, 1000/transaction", 10_000, merge_in_pages(store, changed, 1000))
+    store.checkpoint_wal()
 
 
 def keystrokes(contacts: list[Contact], rng: random.Random, n: int) -> dict[str, list[str]]:

@@ -42,10 +42,21 @@ KEY_COLUMNS: tuple[str, ...] = (
 WRITE_COLUMNS = VALUE_COLUMNS + KEY_COLUMNS
 
 
+# one encoder, built once: json.dumps() with options builds a new one per call
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+
 def _dumps(value: object) -> str:
-    if not value:  # most contacts have no tags, custom fields or extras: skip the encoder
-        return "[]" if isinstance(value, list) else "{}"
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return _ENCODE(value)
+
+
+def _tags_json(tags: Sequence[str]) -> str:
+    return _ENCODE(list(normalised_tags(tags))) if tags else "[]"
+
+
+def _map_json(name: str, value: Mapping[str, str]) -> str:
+    # most contacts have no custom fields or extras: skip the checks and the encoder
+    return _ENCODE(_check_map(name, value)) if value else "{}"
 
 
 def _loads_map(text: str | None) -> dict[str, str]:
@@ -160,6 +171,8 @@ def contact_from_row(row: Sequence[Any], start: int = 0) -> Contact:
 
 def normalised_tags(tags: Sequence[str]) -> tuple[str, ...]:
     """Tags without duplicates, in the order given (the server's order is kept)."""
+    if all(type(t) is str for t in tags) and len(set(tags)) == len(tags):
+        return tuple(tags)  # the usual case, without the loop below
     seen: dict[str, None] = {}
     for t in tags:
         if not isinstance(t, str):
@@ -179,13 +192,13 @@ def row_params(c: Contact) -> tuple[Any, ...]:
         c.remote_id,
         c.uuid,
         c.group_id,
-        _dumps(list(normalised_tags(c.tags))),
-        _dumps(_check_map("custom_fields", c.custom_fields)),
+        _tags_json(c.tags),
+        _map_json("custom_fields", c.custom_fields),
         c.consent_status,
         None if c.opted_out is None else int(c.opted_out),
         c.created_at,
         c.updated_at,
-        _dumps(_check_map("extra", c.extra)),
+        _map_json("extra", c.extra),
         fold_name(display),
         fold_name(c.first_name),
         fold_name(c.last_name),

@@ -11,6 +11,11 @@ A full refresh of a scope (a Flexacore group, or a whole TextFlow account)::
                                 total=p.total, fields=LIST_FIELDS)
     removed = store.mirror.finish_refresh(group_id)  # sweeps contacts not seen
 
+Throughput: each ``merge_page`` is one transaction, and a transaction costs a few
+milliseconds however small, so merge a few hundred contacts or more per call (several
+provider pages: pass the last page's number). The first download into an empty scope
+(``page=1`` with ``total >= BULK_LOAD_MIN``) builds the sort indexes at the end.
+
 Rules that protect local work: a server copy for a contact with an open local edit only
 replaces the row's *last-known server version* (how a later conflict is detected), never
 the values the user is waiting to send. A field the listing does not carry (``fields``)
@@ -26,6 +31,7 @@ from typing import Any
 
 from contactdesk.core.models import Contact, Group
 from contactdesk.store.db import Database, require_datetime, to_datetime
+from contactdesk.store.migrations import create_deferrable_indexes, drop_deferrable_indexes
 from contactdesk.store.outbox import apply_server_deletion
 from contactdesk.store.records import Checkpoint, ContactState, Origin, OutboxOp
 from contactdesk.store.rows import (
@@ -39,6 +45,9 @@ from contactdesk.store.rows import (
 )
 
 CONTACT_FIELDS = frozenset(f.name for f in fields(Contact))
+#: a first download of at least this many contacts into an empty scope builds the sort
+#: indexes once at the end instead of updating them on every insert (2-3x faster)
+BULK_LOAD_MIN = 2000
 
 
 def merge_server_copy(
@@ -129,6 +138,7 @@ class Mirror:
             apply_server_deletion(conn, local_id, now=self._db.now())
         conn.execute("DELETE FROM groups WHERE remote_id = ?", (group_id,))
         conn.execute("DELETE FROM sync_checkpoints WHERE scope = ?", (group_id,))
+        self._restore_indexes_if_idle(conn)
         return len(ids)
 
     # ---- refresh checkpoints ----------------------------------------------------------
@@ -171,6 +181,7 @@ class Mirror:
                 "UPDATE sync_checkpoints SET finished_at = ? WHERE scope = ?",
                 (self._db.now(), scope),
             )
+            self._restore_indexes_if_idle(conn)
             return swept
 
     def unseen(self, group_id: str | None = None) -> list[tuple[int, str]]:
@@ -222,6 +233,40 @@ class Mirror:
         )
         return generation
 
+    # ---- bulk loads ---------------------------------------------------------------------
+
+    @staticmethod
+    def _maybe_defer_indexes(conn: sqlite3.Connection, group_id: str | None) -> None:
+        if conn.execute("SELECT 1 FROM meta WHERE key = 'deferred_indexes'").fetchone():
+            return
+        if group_id is None:
+            found = conn.execute("SELECT 1 FROM contacts LIMIT 1").fetchone()
+        else:
+            found = conn.execute(
+                "SELECT 1 FROM contacts WHERE group_id = ? LIMIT 1", (group_id,)
+            ).fetchone()
+        if found:
+            return  # the scope has rows people may be sorting right now
+        drop_deferrable_indexes(conn)
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('deferred_indexes', '1')")
+
+    def _restore_indexes_if_idle(self, conn: sqlite3.Connection) -> bool:
+        """Build the deferred sort indexes once no refresh is left unfinished."""
+        if not conn.execute("SELECT 1 FROM meta WHERE key = 'deferred_indexes'").fetchone():
+            return False
+        if conn.execute("SELECT 1 FROM sync_checkpoints WHERE finished_at IS NULL").fetchone():
+            return False
+        create_deferrable_indexes(conn)
+        conn.execute("DELETE FROM meta WHERE key = 'deferred_indexes'")
+        conn.execute("ANALYZE")  # fresh statistics for the planner after a big load
+        return True
+
+    def restore_indexes(self) -> bool:
+        """Build sort indexes left deferred by a bulk load whose refresh will not finish
+        (done when a writable store opens). Returns whether it built them."""
+        with self._db.transaction() as conn:
+            return self._restore_indexes_if_idle(conn)
+
     # ---- contacts ---------------------------------------------------------------------
 
     def merge_page(
@@ -263,6 +308,8 @@ class Mirror:
                 if row is None:
                     raise RuntimeError(f"merge_page(page=...) needs begin_refresh({group_id!r})")
                 generation = int(row[0])
+                if page == 1 and (total or 0) >= BULK_LOAD_MIN:
+                    self._maybe_defer_indexes(conn, group_id)
             else:
                 generation = current_generation(conn)
             existing = row_infos_by_remote_id(conn, list(by_id))

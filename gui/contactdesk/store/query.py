@@ -13,14 +13,7 @@ A ``ResultSet`` is a snapshot of *which* rows match, in which order; the windows
 rows' *current* values. A row removed since the query ran comes back as ``None`` in its
 window slot: re-run the query (the UI does so whenever the store reports a change).
 
-Search semantics (``ContactQuery.text``): every term must match. Terms of 3+ characters use
-the trigram index: a text term anywhere in the folded name or email, an all-digit term
-anywhere in the phone's digits. Input that looks like a phone number ("+1 (555) 12")
-is one digit term. Queries whose terms are all shorter fall back to prefix matches on
-indexed columns: the name as shown (first name first) or the last name starting with a
-text term (so "王" finds the family name), the E.164 digits starting with a digit term
-("44" finds UK numbers). Shorter terms next to a long one filter the long one's matches
-by substring.
+What matches and how is in ``contactdesk.store.matching``.
 """
 
 from __future__ import annotations
@@ -28,85 +21,18 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections import OrderedDict
-from typing import Any
 
 from contactdesk.store.db import Database
 from contactdesk.store.errors import ResultClosed
-from contactdesk.store.records import ContactQuery, SortColumn, StoredContact
+from contactdesk.store.matching import in_index_order, match_sql, order_clause, ordered_sql
+from contactdesk.store.ranks import RANK_MIN, Ranks
+from contactdesk.store.records import ContactQuery, StoredContact
 from contactdesk.store.rows import STORED_COLUMNS, stored_from_row
-from contactdesk.store.text import PREFIX_END, Term, fts_phrase, parse_query
+from contactdesk.store.text import parse_query
 
-SORT_KEYS: dict[SortColumn, str] = {
-    SortColumn.NAME: "name_key",
-    SortColumn.FIRST: "first_key",
-    SortColumn.LAST: "last_key",
-    SortColumn.PHONE: "digits",
-    SortColumn.EMAIL: "email_key",
-    SortColumn.UPDATED: "updated_at",
-    SortColumn.STATE: "state",
-}
 #: results kept alive per connection; older ones are closed (the UI holds one or two)
 MAX_OPEN_RESULTS = 8
 _ids = itertools.count(1)
-
-
-def _prefix(column: str, value: str, params: list[Any]) -> str:
-    params.extend((value, value + PREFIX_END))
-    return f"{column} BETWEEN ? AND ?"
-
-
-def _short_prefix(term: Term, params: list[Any]) -> str:
-    if term.phone:
-        return "c." + _prefix("digits", term.text, params)
-    # A union of two index ranges, as a subquery: written as one OR over the outer row,
-    # SQLite would walk the whole sort index and read every row to test it (~100 ms).
-    params.extend((term.text, term.text + PREFIX_END) * 2)
-    return (
-        "c.id IN (SELECT id FROM contacts WHERE state <> 'deleted' AND name_key BETWEEN ? AND ?"
-        " UNION SELECT id FROM contacts WHERE state <> 'deleted' AND last_key BETWEEN ? AND ?)"
-    )
-
-
-def _short_substring(term: Term, params: list[Any]) -> str:
-    if term.phone:
-        params.append(term.text)
-        return "instr(c.digits, ?) > 0"
-    params.extend((term.text, term.text))
-    return "(instr(c.search_name, ?) > 0 OR instr(c.email_key, ?) > 0)"
-
-
-def where_clause(query: ContactQuery) -> tuple[str, list[Any]]:
-    """``FROM ... WHERE ...`` for ``query`` (alias ``c`` for contacts) and its parameters."""
-    # the literal `state <> 'deleted'` lets SQLite use the partial sort indexes
-    where = ["c.state <> 'deleted'"]
-    params: list[Any] = []
-    if query.group_id is not None:
-        where.append("c.group_id = ?")
-        params.append(query.group_id)
-    if query.tag is not None:
-        where.append("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)")
-        params.append(query.tag)
-    terms = parse_query(query.text)
-    indexed = [t for t in terms if t.indexed]
-    short = [t for t in terms if not t.indexed]
-    if indexed:
-        match = " AND ".join(
-            f"digits : {fts_phrase(t.text)}"
-            if t.phone
-            else f"{{search_name email_key}} : {fts_phrase(t.text)}"
-            for t in indexed
-        )
-        where.append("c.id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?)")
-        params.append(match)
-        where.extend(_short_substring(t, params) for t in short)
-    else:
-        where.extend(_short_prefix(t, params) for t in short)
-    return "FROM contacts c WHERE " + " AND ".join(where), params
-
-
-def order_clause(query: ContactQuery) -> str:
-    direction = "DESC" if query.descending else "ASC"
-    return f"ORDER BY c.{SORT_KEYS[query.sort]} {direction}, c.id {direction}"
 
 
 class _Table:
@@ -226,6 +152,7 @@ class Queries:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._tables: OrderedDict[QueryKey, _Table] = OrderedDict()
+        self._ranks = Ranks(db.conn)
 
     def _version(self) -> object:
         conn = self._db.conn
@@ -248,17 +175,48 @@ class Queries:
     def _compute(self, query: ContactQuery, version: object) -> _Table:
         conn = self._db.conn
         name = f"result_{next(_ids)}"
-        frm, params = where_clause(query)
         conn.execute(f"CREATE TEMP TABLE {name} (pos INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
         try:
-            cur = conn.execute(
-                f"INSERT INTO temp.{name} (id) SELECT c.id {frm} {order_clause(query)}",
-                params,
-            )
+            count = self._fill(name, query, version)
         except BaseException:
             conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
             raise
-        return _Table(conn, name, cur.rowcount, version)
+        return _Table(conn, name, count, version)
+
+    def _fill(self, name: str, query: ContactQuery, version: object) -> int:
+        conn = self._db.conn
+        if in_index_order(query):  # one scan of a sort index, already in order
+            sql, params = ordered_sql(query)
+            return int(conn.execute(f"INSERT INTO temp.{name} (id) {sql}", params).rowcount)
+        # Otherwise: match, then order. With a current rank table (see ranks.py) that is
+        # one statement: integer positions, no text comparisons. Without one, count the
+        # matches first: a few are sorted directly, many are worth building the table.
+        # CROSS JOIN keeps SQLite walking the matches rather than the whole table.
+        sql, params = match_sql(query)
+        direction = "DESC" if query.descending else "ASC"
+        rank = self._ranks.fresh(query.sort, version)
+        staged = rank is None
+        if staged:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS matches (id INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.matches")
+            found = conn.execute(f"INSERT INTO temp.matches (id) {sql}", params).rowcount
+            sql, params = "SELECT id FROM temp.matches", []
+            if found >= RANK_MIN:
+                rank = self._ranks.table(query.sort, version)
+        if rank is None:
+            ordered = (
+                "SELECT c.id FROM temp.matches m CROSS JOIN contacts c ON c.id = m.id"  # noqa: S608
+                f" {order_clause(query)}"
+            )
+        else:
+            ordered = (
+                f"SELECT x.id FROM ({sql}) x CROSS JOIN temp.{rank} k ON k.id = x.id"  # noqa: S608
+                f" ORDER BY k.pos {direction}"
+            )
+        count = int(conn.execute(f"INSERT INTO temp.{name} (id) {ordered}", params).rowcount)
+        if staged:
+            conn.execute("DELETE FROM temp.matches")
+        return count
 
     def _evict(self) -> None:
         while len(self._tables) > MAX_OPEN_RESULTS:
@@ -269,8 +227,12 @@ class Queries:
 
     def count(self, query: ContactQuery) -> int:
         """How many rows ``query`` matches, without keeping them (e.g. sidebar counts)."""
-        frm, params = where_clause(query)
-        return int(self._db.conn.execute(f"SELECT count(*) {frm}", params).fetchone()[0])
+        if in_index_order(query):
+            sql, params = ordered_sql(query)
+        else:
+            sql, params = match_sql(query)
+        row = self._db.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()  # noqa: S608
+        return int(row[0])
 
     def release_unused(self) -> None:
         """Drop cached results nobody holds (frees their memory; the next equal query
@@ -282,3 +244,4 @@ class Queries:
         for table in self._tables.values():
             table.drop()
         self._tables.clear()
+        self._ranks.drop_all()

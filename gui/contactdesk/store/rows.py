@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from contactdesk.core.models import Contact
@@ -54,10 +55,6 @@ _FTS_DELETE = (
 )
 #: positions of the FTS columns within ``row_params``
 _FTS_AT = tuple(WRITE_COLUMNS.index(c) for c in ("search_name", "email_key", "digits"))
-_UPDATE_SQL = (
-    f"UPDATE contacts SET {', '.join(f'{c} = ?' for c in WRITE_COLUMNS)},"  # noqa: S608
-    " changed_at = ? WHERE id = ?"
-)
 
 
 def stored_from_row(row: Sequence[Any]) -> StoredContact:
@@ -199,6 +196,15 @@ def insert_many(
     conn.executemany(_FTS_INSERT, [_fts_row(i, p) for i, p in zip(ids, params, strict=True)])
 
 
+@lru_cache(maxsize=256)
+def _update_sql(columns: tuple[str, ...]) -> str:
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    return f"UPDATE contacts SET {sets}, changed_at = ? WHERE id = ?"  # noqa: S608
+
+
+_SELECT_WRITE = f"SELECT {', '.join(WRITE_COLUMNS)} FROM contacts WHERE id = ?"  # noqa: S608
+
+
 def write_values(
     conn: sqlite3.Connection,
     local_id: int,
@@ -207,17 +213,21 @@ def write_values(
     now: float,
     old_tags: Sequence[str] | None = None,
 ) -> None:
-    """Overwrite the row's values, keys and index entry. Tags are rewritten only when
-    they changed (``old_tags`` given) or always (``old_tags`` is None)."""
+    """Overwrite the row's values, keys and index entry. Only columns that change are
+    written: SQLite rewrites the entry of every index whose column is SET, even to the
+    same value. Tags are rewritten only when they changed (``old_tags`` given) or
+    always (``old_tags`` is None)."""
     params = row_params(contact)
-    old = conn.execute(
-        "SELECT id, search_name, email_key, digits FROM contacts WHERE id = ?", (local_id,)
-    ).fetchone()
-    new_fts = _fts_row(local_id, params)
-    if old is not None and tuple(old) != new_fts:
-        conn.execute(_FTS_DELETE, old)
-        conn.execute(_FTS_INSERT, new_fts)
-    conn.execute(_UPDATE_SQL, (*params, now, local_id))
+    old = conn.execute(_SELECT_WRITE, (local_id,)).fetchone()
+    if old is None:
+        return
+    changed = tuple(i for i, (a, b) in enumerate(zip(old, params, strict=True)) if a != b)
+    if any(i in _FTS_AT for i in changed):
+        conn.execute(_FTS_DELETE, _fts_row(local_id, old))
+        conn.execute(_FTS_INSERT, _fts_row(local_id, params))
+    if changed:
+        columns = tuple(WRITE_COLUMNS[i] for i in changed)
+        conn.execute(_update_sql(columns), (*(params[i] for i in changed), now, local_id))
     new_tags = normalised_tags(contact.tags)
     if old_tags is not None and tuple(old_tags) == new_tags:
         return

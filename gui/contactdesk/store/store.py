@@ -174,7 +174,11 @@ class Store(StoreReader):
         self.mirror = Mirror(db)
         self.outbox = Outbox(db)
         self.edits = LocalEdits(db)
+        # Let the WAL grow to ~16 MB between automatic checkpoints: a merge rewrites the
+        # same index pages commit after commit, and each checkpoint copies them back.
+        db.conn.execute("PRAGMA wal_autocheckpoint = 4000")
         self.recovered: list[OutboxEntry] = self.outbox.recover_interrupted()
+        self.mirror.restore_indexes()
 
     def checkpoint_wal(self) -> None:
         """Fold the WAL back into the file (after a big refresh; on closing)."""

@@ -17,7 +17,8 @@ from contactdesk.store import (
     Store,
     StoreReader,
 )
-from contactdesk.store.query import MAX_OPEN_RESULTS, SORT_KEYS
+from contactdesk.store.query import MAX_OPEN_RESULTS
+from contactdesk.store.ranks import RANK_MIN, SORT_KEYS
 from contactdesk.store.text import fold, fold_name
 from tests.integration.store.factories import server_contact
 
@@ -212,3 +213,37 @@ def test_a_stale_result_stays_usable_until_closed(hundred: Store) -> None:
 def test_negative_window_arguments_are_refused(hundred: Store) -> None:
     with hundred.query(ContactQuery()) as rs, pytest.raises(ValueError, match="negative"):
         rs.window(-1, 5)
+
+
+def test_big_match_sets_are_ordered_like_the_plain_sorted_list(store: Store) -> None:
+    """Above RANK_MIN matches the order comes from the rank table; it must be exactly
+    the order a sort index gives, in both directions, and follow edits at once."""
+    firsts = ["Émile", "ana", "Zoë", "Bo", "O'Neil", None]
+    contacts = [
+        server_contact(
+            n,
+            first_name=firsts[n % 6],
+            last_name=f"Person{(n * 7919) % 1000:03d}",
+            email=None if n % 5 == 0 else f"p{(n * 31) % 97}@example.org",
+            updated_at=None if n % 4 == 0 else f"2026-01-{1 + n % 28:02d}T00:00:00Z",
+        )
+        for n in range(RANK_MIN + 500)
+    ]
+    store.mirror.merge_page(contacts)
+    for sort in SortColumn:
+        for descending in (False, True):
+            everyone = ContactQuery(sort=sort, descending=descending)
+            matched = ContactQuery(text="person", sort=sort, descending=descending)
+            with store.query(everyone) as plain, store.query(matched) as ranked:
+                assert ranked.count == plain.count == len(contacts)
+                assert ranked.local_ids() == plain.local_ids()
+    # an edit moves the contact in the next ranked result (the rank table is rebuilt)
+    first = store.query(ContactQuery(text="person")).local_ids()[0]
+    row = store.get(first)
+    assert row is not None
+    store.edits.update(first, row.contact.with_changes(first_name="Zzz"))
+    after = store.query(ContactQuery(text="person", sort=SortColumn.NAME)).local_ids()
+    assert after[-1] == first
+    hidden = after[0]
+    store.edits.delete(hidden)
+    assert hidden not in store.query(ContactQuery(text="person")).local_ids()
