@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from contactdesk.core.models import Contact, Group
 from contactdesk.store import ContactQuery, ContactState, Origin, OutboxOp, Store
+from contactdesk.store.migrations import DEFERRABLE_INDEXES
+from contactdesk.store.mirror import BULK_LOAD_MIN
 from tests.integration.store.conftest import FakeClock
 from tests.integration.store.factories import server_contact
 
@@ -211,3 +214,62 @@ def test_remove_group_reports_how_many_contacts_went(store: Store) -> None:
     assert store.mirror.remove_group("g1") == 3
     assert store.count(ContactQuery()) == 0
     assert store.groups() == []
+
+
+def _sort_indexes(path: Path) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'contacts_by_%'"
+        )
+        return {r[0] for r in rows}
+    finally:
+        conn.close()
+
+
+def test_a_big_first_download_builds_the_sort_indexes_once_at_the_end(
+    store: Store, store_path: Path
+) -> None:
+    everyone = _sort_indexes(store_path)
+    assert everyone == set(DEFERRABLE_INDEXES)
+    store.mirror.begin_refresh()
+    total = BULK_LOAD_MIN + 100
+    first = [server_contact(n, first_name=f"N{999 - n % 1000:03d}") for n in range(1000)]
+    store.mirror.merge_page(first, page=1, pages=2, total=total)
+    assert _sort_indexes(store_path) == set()  # deferred while the download runs
+    # the table still answers correctly meanwhile, just without the indexes' help
+    with store.query(ContactQuery()) as rs:
+        names = [s.contact.first_name for s in rs.window(0, rs.count) if s]
+    assert names == sorted(names)
+    rest = [server_contact(n) for n in range(1000, total)]
+    store.mirror.merge_page(rest, page=2)
+    store.mirror.finish_refresh()
+    assert _sort_indexes(store_path) == everyone
+    assert store.count(ContactQuery()) == total
+    assert store.integrity_check() == ["ok"]
+
+
+def test_a_small_or_second_download_keeps_the_indexes(store: Store, store_path: Path) -> None:
+    store.mirror.begin_refresh()
+    store.mirror.merge_page([server_contact(1)], page=1, total=10)
+    assert _sort_indexes(store_path) == set(DEFERRABLE_INDEXES)
+    store.mirror.finish_refresh()
+    store.mirror.begin_refresh()
+    store.mirror.merge_page([server_contact(1)], page=1, total=BULK_LOAD_MIN * 10)
+    assert _sort_indexes(store_path) == set(DEFERRABLE_INDEXES)  # not empty any more
+
+
+def test_deferred_indexes_come_back_when_the_download_is_abandoned(
+    store_path: Path, clock: FakeClock
+) -> None:
+    with Store.open(store_path, clock=clock) as store:
+        store.mirror.upsert_groups([Group("g", "Big")])
+        store.mirror.begin_refresh("g")
+        store.mirror.merge_page(
+            [server_contact(1, group_id="g")], group_id="g", page=1, total=BULK_LOAD_MIN
+        )
+    assert _sort_indexes(store_path) == set()
+    with Store.open(store_path, clock=clock) as store:  # still resumable: still deferred
+        assert _sort_indexes(store_path) == set()
+        store.mirror.remove_group("g")  # the group went away: nothing left to resume
+    assert _sort_indexes(store_path) == set(DEFERRABLE_INDEXES)
