@@ -1,7 +1,7 @@
 """The process the crash test kills: apply a plan of edits and send them, resuming each run.
 
-Run as ``python -m tests.integration.sync.crash_worker <workdir>`` from the repository
-root. ``<workdir>/plan.json`` (written by the test) names the accounts (simulator URL,
+Run as ``python -m tests.integration.sync.crash_worker <workdir> [--final]`` from the
+repository root. ``<workdir>/plan.json`` (written by the test) names the accounts (simulator URL,
 store file) and the steps; the API keys come in the environment
 (``CRASH_KEY_<ACCOUNT>``), never on the command line.
 
@@ -15,7 +15,9 @@ Each run:
    update to the same values changes nothing);
 3. sends after every step (one outbox pass of that account) and refreshes each account
    every ``refresh_every`` steps;
-4. when the plan is done, drains every outbox and prints ``DONE``.
+4. when the plan is done: with ``--final`` (the last run, faults off) it drains every
+   outbox and prints ``DONE``; without, it keeps refreshing and sending until killed, so
+   the test's kills that outlast the plan still land on work (a refresh resuming).
 
 Every line starting with ``EVENT`` is a point where the test may kill it.
 """
@@ -119,7 +121,7 @@ def page_event(name: str) -> ProgressCallback:
     return lambda progress: say("EVENT", name, "page", progress.done)
 
 
-def main(workdir: Path) -> int:
+def main(workdir: Path, *, final: bool) -> int:
     plan = json.loads((workdir / "plan.json").read_text())
     cursor_path = workdir / "cursor.json"
     cursor = load_cursor(cursor_path)
@@ -155,6 +157,15 @@ def main(workdir: Path) -> int:
             report = sync.refresh()
             say("EVENT refresh", step["account"], report.complete, report.added, report.deleted)
 
+    if not final:
+        # the plan is done before the test's last kill: keep the accounts busy (refresh
+        # and send, with the faults still on) until the test kills this run too
+        while True:
+            for name, sync in syncs.items():
+                report = sync.refresh(progress=page_event(name))
+                say("EVENT refresh", name, report.complete, report.added, report.deleted)
+                sync.push()
+
     stop = threading.Event()
     for name, sync in syncs.items():
         sync.retry_all()
@@ -172,4 +183,4 @@ def main(workdir: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    sys.exit(main(Path(sys.argv[1]), final="--final" in sys.argv[2:]))
