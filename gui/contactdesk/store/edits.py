@@ -19,8 +19,8 @@ from dataclasses import replace
 from contactdesk.core.models import Contact
 from contactdesk.store.codec import contact_from_json, optional_json
 from contactdesk.store.db import Database
+from contactdesk.store.entries import close_entry, mark_snapshot, open_entries_of
 from contactdesk.store.errors import ContactBusy, ContactNotFound
-from contactdesk.store.outbox import close_entry, mark_snapshot, open_entries_of
 from contactdesk.store.records import ContactState, Origin, OutboxOp, OutboxState, StoredContact
 from contactdesk.store.rows import (
     RowInfo,

@@ -31,8 +31,8 @@ from typing import Any
 
 from contactdesk.core.models import Contact, Group
 from contactdesk.store.db import Database, require_datetime, to_datetime
+from contactdesk.store.entries import apply_server_deletion
 from contactdesk.store.migrations import create_deferrable_indexes, drop_deferrable_indexes
-from contactdesk.store.outbox import apply_server_deletion
 from contactdesk.store.records import Checkpoint, ContactState, Origin, OutboxOp
 from contactdesk.store.rows import (
     RowInfo,

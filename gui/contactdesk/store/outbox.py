@@ -35,9 +35,20 @@ from datetime import datetime
 from typing import Any
 
 from contactdesk.core.models import Contact
-from contactdesk.store.codec import contact_from_json, optional_contact, optional_json
-from contactdesk.store.db import Database, require_datetime, to_datetime, to_epoch
-from contactdesk.store.errors import ContactBusy, EntryStateError
+from contactdesk.store.answers import discard, resolve
+from contactdesk.store.codec import optional_json
+from contactdesk.store.db import Database, to_datetime, to_epoch
+from contactdesk.store.entries import (
+    ENTRY_SELECT,
+    OPEN_SQL,
+    EntryRef,
+    close_entry,
+    entry_id,
+    mark_snapshot,
+    open_entries_of,
+    read_entry,
+)
+from contactdesk.store.errors import EntryStateError
 from contactdesk.store.records import (
     ContactState,
     Origin,
@@ -51,7 +62,6 @@ from contactdesk.store.rows import (
     RowInfo,
     current_generation,
     refresh_state,
-    remove_as_deleted_on_server,
     remove_contact,
     row_info,
     set_server_json,
@@ -59,115 +69,7 @@ from contactdesk.store.rows import (
     write_values,
 )
 
-EntryRef = OutboxEntry | int
-OPEN_SQL = "('pending','in_flight','uncertain','rejected','conflict')"
-_ENTRY_SELECT = (
-    "SELECT id, contact_id, op, state, payload_json, base_json, attempts, next_attempt_at, error,"
-    " conflict_json, conflict_deleted, created_at, closed_at FROM outbox o "
-)
 _S = OutboxState
-
-
-def _entry_id(ref: EntryRef) -> int:
-    return ref.id if isinstance(ref, OutboxEntry) else int(ref)
-
-
-def read_entry(conn: sqlite3.Connection, row: Sequence[Any]) -> OutboxEntry:
-    """An ``OutboxEntry`` from a ``_ENTRY_SELECT`` row, completed from its contact row."""
-    payload = contact_from_json(row[4])
-    server: Contact | None = None
-    if row[1] is not None:
-        info = _maybe_info(conn, row[1])
-        if info is not None:
-            # ids obtained after the edit was queued (a create completed since) apply
-            payload = replace(payload, remote_id=info.values.remote_id, uuid=info.values.uuid)
-            server = info.server
-    return OutboxEntry(
-        id=row[0],
-        local_id=row[1],
-        op=OutboxOp(row[2]),
-        state=OutboxState(row[3]),
-        payload=payload,
-        base=optional_contact(row[5]),
-        server=server,
-        attempts=row[6],
-        next_attempt_at=to_datetime(row[7]),
-        error=row[8],
-        conflict=optional_contact(row[9]),
-        conflict_deleted=bool(row[10]),
-        created_at=require_datetime(row[11]),
-        closed_at=to_datetime(row[12]),
-    )
-
-
-def _maybe_info(conn: sqlite3.Connection, local_id: int) -> RowInfo | None:
-    exists = conn.execute("SELECT 1 FROM contacts WHERE id = ?", (local_id,)).fetchone()
-    return None if exists is None else row_info(conn, local_id)
-
-
-def open_entries_of(conn: sqlite3.Connection, local_id: int) -> list[tuple[int, OutboxOp, _S]]:
-    """(id, op, state) of the contact's open entries, oldest first."""
-    rows = conn.execute(
-        "SELECT id, op, state FROM outbox WHERE contact_id = ? AND state IN"
-        " ('pending','in_flight','uncertain','rejected','conflict')"
-        " ORDER BY id",
-        (local_id,),
-    )
-    return [(r[0], OutboxOp(r[1]), _S(r[2])) for r in rows]
-
-
-def close_entry(conn: sqlite3.Connection, entry_id: int, state: _S, now: float) -> None:
-    conn.execute(
-        "UPDATE outbox SET state = ?, closed_at = ?, changed_at = ?, in_flight_since = NULL"
-        " WHERE id = ?",
-        (state.value, now, now, entry_id),
-    )
-
-
-_SNAPSHOT_MARKS = {
-    "applied_at": "UPDATE deleted_contacts SET applied_at = ? WHERE local_id = ?",
-    "restored_at": "UPDATE deleted_contacts SET restored_at = ? WHERE local_id = ?",
-}
-
-
-def mark_snapshot(conn: sqlite3.Connection, local_id: int, column: str, now: float) -> None:
-    conn.execute(_SNAPSHOT_MARKS[column], (now, local_id))
-
-
-def apply_server_deletion(conn: sqlite3.Connection, local_id: int, *, now: float) -> None:
-    """The server no longer has this contact. Without local edits the row goes (snapshot
-    kept). If the user's last word was a delete, that delete is simply done. Otherwise
-    the first waiting edit becomes a conflict ("deleted on the server") for the user to
-    resolve. An entry in flight is left alone: its own answer will settle it."""
-    info = row_info(conn, local_id)
-    entries = open_entries_of(conn, local_id)
-    if not entries:
-        remove_as_deleted_on_server(conn, info, now=now)
-        return
-    if any(state is _S.IN_FLIGHT for _, _, state in entries):
-        return
-    if entries[-1][1] is OutboxOp.DELETE:
-        for entry_id, _, _ in entries:
-            close_entry(conn, entry_id, _S.DONE, now)
-        mark_snapshot(conn, local_id, "applied_at", now)
-        write_history(
-            conn,
-            now=now,
-            local_id=local_id,
-            remote_id=info.values.remote_id,
-            origin=Origin.REMOTE,
-            op=OutboxOp.DELETE,
-            before=info.server,
-            after=None,
-        )
-        remove_contact(conn, local_id)
-        return
-    conn.execute(
-        "UPDATE outbox SET state = 'conflict', conflict_json = NULL, conflict_deleted = 1,"
-        " error = ?, changed_at = ? WHERE id = ?",
-        ("This contact was deleted on the server.", now, entries[0][0]),
-    )
-    refresh_state(conn, local_id)
 
 
 class Outbox:
@@ -181,11 +83,11 @@ class Outbox:
     def _select(self, where: str, params: Sequence[Any] = ()) -> list[OutboxEntry]:
         conn = self._db.conn
         with self._db.snapshot():
-            rows = conn.execute(_ENTRY_SELECT + where, params)
+            rows = conn.execute(ENTRY_SELECT + where, params)
             return [read_entry(conn, r) for r in rows.fetchall()]
 
     def entry(self, ref: EntryRef) -> OutboxEntry:
-        found = self._select("WHERE id = ?", (_entry_id(ref),))
+        found = self._select("WHERE id = ?", (entry_id(ref),))
         if not found:
             raise EntryStateError("That change is no longer in the queue.", detail=f"{ref!r}")
         return found[0]
@@ -237,7 +139,7 @@ class Outbox:
     # ---- transitions (sync) --------------------------------------------------------------
 
     def _load(self, conn: sqlite3.Connection, ref: EntryRef, allowed: Sequence[_S]) -> OutboxEntry:
-        row = conn.execute(_ENTRY_SELECT + "WHERE o.id = ?", (_entry_id(ref),)).fetchone()
+        row = conn.execute(ENTRY_SELECT + "WHERE o.id = ?", (entry_id(ref),)).fetchone()
         if row is None:
             raise EntryStateError("That change is no longer in the queue.", detail=f"{ref!r}")
         entry = read_entry(conn, row)
@@ -453,52 +355,7 @@ class Outbox:
         now = self._db.now()
         with self._db.transaction() as conn:
             entry = self._load(conn, ref, (_S.PENDING, _S.UNCERTAIN, _S.REJECTED, _S.CONFLICT))
-            self._discard(conn, entry, now, everything=False)
-
-    def _discard(
-        self, conn: sqlite3.Connection, entry: OutboxEntry, now: float, *, everything: bool
-    ) -> None:
-        assert entry.local_id is not None
-        local_id = entry.local_id
-        info = row_info(conn, local_id)
-        others = [e for e in open_entries_of(conn, local_id) if e[0] != entry.id]
-        if entry.op is OutboxOp.CREATE or everything:
-            if any(state is _S.IN_FLIGHT for _, _, state in others):
-                raise ContactBusy(
-                    "A change to this contact is being sent right now. Try again in a moment."
-                )
-            for eid, _, _ in others:
-                close_entry(conn, eid, _S.DISCARDED, now)
-            others = []
-        close_entry(conn, entry.id, _S.DISCARDED, now)
-        if entry.op is OutboxOp.DELETE:
-            mark_snapshot(conn, local_id, "restored_at", now)
-        if entry.op is OutboxOp.CREATE and info.values.remote_id is None:
-            remove_contact(conn, local_id)  # it never existed on the server
-            return
-        if entry.conflict_deleted and not others:
-            remove_as_deleted_on_server(conn, info, now=now)
-            return
-        if others:
-            ids = [eid for eid, op, _ in others if op is not OutboxOp.DELETE]
-            desired = info.values
-            if ids:
-                row = conn.execute(
-                    "SELECT payload_json FROM outbox WHERE id = ?", (ids[-1],)
-                ).fetchone()
-                desired = replace(
-                    contact_from_json(row[0]),
-                    remote_id=info.values.remote_id,
-                    uuid=info.values.uuid,
-                )
-            else:
-                desired = info.server or info.values
-            write_values(conn, local_id, desired, now=now, old_tags=info.values.tags)
-        else:
-            server = info.server or info.values
-            write_values(conn, local_id, server, now=now, old_tags=info.values.tags)
-            set_server_json(conn, local_id, None)
-        refresh_state(conn, local_id)
+            discard(conn, entry, now, everything=False)
 
     def resolve(self, ref: EntryRef, choice: Resolution | Contact) -> None:
         """Answer a conflict. ``THEIRS``: take the server's version (all queued edits of
@@ -508,37 +365,7 @@ class Outbox:
         now = self._db.now()
         with self._db.transaction() as conn:
             entry = self._load(conn, ref, (_S.CONFLICT,))
-            assert entry.local_id is not None
-            if choice is Resolution.THEIRS:
-                self._discard(conn, entry, now, everything=True)
-                return
-            info = row_info(conn, entry.local_id)
-            payload = entry.payload if choice is Resolution.MINE else choice
-            assert isinstance(payload, Contact)
-            if entry.conflict_deleted:
-                if entry.op is OutboxOp.DELETE:
-                    close_entry(conn, entry.id, _S.DONE, now)
-                    remove_as_deleted_on_server(conn, info, now=now)
-                    return
-                op, base = OutboxOp.CREATE, None
-                payload = replace(payload, remote_id=None, uuid=None)
-                values = replace(info.values, remote_id=None, uuid=None)
-                if choice is not Resolution.MINE:
-                    values = payload
-                write_values(conn, entry.local_id, values, now=now, old_tags=info.values.tags)
-                set_server_json(conn, entry.local_id, None)
-            else:
-                op, base = entry.op, entry.conflict
-                payload = replace(payload, remote_id=info.values.remote_id, uuid=info.values.uuid)
-                if choice is not Resolution.MINE:
-                    write_values(conn, entry.local_id, payload, now=now, old_tags=info.values.tags)
-            conn.execute(
-                "UPDATE outbox SET op = ?, state = 'pending', payload_json = ?, base_json = ?,"
-                " conflict_json = NULL, conflict_deleted = 0, error = NULL,"
-                " next_attempt_at = NULL, changed_at = ? WHERE id = ?",
-                (op.value, optional_json(payload), optional_json(base), now, entry.id),
-            )
-            refresh_state(conn, entry.local_id)
+            resolve(conn, entry, choice, now)
 
     def prune_closed(self, before: datetime) -> int:
         """Forget closed entries older than ``before`` (history keeps the changes)."""
