@@ -6,11 +6,14 @@ would be), with the "large" preset (Flexacore: groups of 500, 9,500 and 90,000; 
 into a new store file; printed: wall time, contacts/s, pages, what the report counted,
 and a second refresh of the now-current store (nothing added, nothing deleted).
 
+``--latency`` adds that many seconds to every answer (a server across the internet),
+which shows what reading pages ahead (``--prefetch``) buys.
+
 The plan note: the same number of requests under a paced plan, computed with the same
 budget arithmetic the rate limiter uses (TextFlow Starter: 100 requests a minute;
 Flexacore's only throttled build, Ultimate SMS 3.0: 1,000 a minute).
 
-    .venv/bin/python bench/sync_bench.py [--preset large] [--prefetch N] [--seed 7]
+    .venv/bin/python bench/sync_bench.py [--preset large] [--prefetch N] [--latency S]
 """
 
 from __future__ import annotations
@@ -37,15 +40,17 @@ from contactdesk.sync import AccountSync, SyncProgress, budget_seconds
 FLEXACORE_THROTTLED = FLEXACORE_PLANS[1]
 
 
-def serve(preset: str, seed: int) -> None:
+def serve(preset: str, seed: int, latency: float) -> None:
     """Child process: both simulators, rate limits off, until stdin closes."""
     from contactdesk.sandbox.flexacore import FlexacoreConfig, FlexacoreSim
-    from contactdesk.sandbox.server import SandboxServer
+    from contactdesk.sandbox.server import FaultPlan, SandboxServer
     from contactdesk.sandbox.textflow import TextFlowConfig, TextFlowSim
 
     flexacore = FlexacoreSim(FlexacoreConfig.preset(preset, seed=seed))
     textflow = TextFlowSim(TextFlowConfig(preset=preset, seed=seed, practice_per_minute=None))
     with SandboxServer(flexacore) as fs, SandboxServer(textflow) as ts:
+        if latency:
+            fs.faults = ts.faults = FaultPlan(latency=latency)
         info = {
             "flexacore_url": fs.root_url + "/api/v3",
             "flexacore_key": flexacore.token,
@@ -111,16 +116,22 @@ def main() -> int:
     parser.add_argument("--preset", default="large", choices=("small", "default", "large"))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--prefetch", type=int, default=None, help="pages read ahead")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds the servers add to every answer"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.preset, args.seed)
+        serve(args.preset, args.seed, args.latency)
         return 0
 
     print(f"Building the '{args.preset}' simulators in a child process...", flush=True)
     built = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--preset", args.preset, "--seed", str(args.seed)],
+        [
+            *(sys.executable, __file__, "--serve", "--preset", args.preset),
+            *("--seed", str(args.seed), "--latency", str(args.latency)),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -144,7 +155,10 @@ def main() -> int:
 
     prefetch = "default" if args.prefetch is None else str(args.prefetch)
     print()
-    print(f"== sync_bench: full refresh into a fresh store (rate limits off, prefetch {prefetch})")
+    print(
+        f"== sync_bench: full refresh into a fresh store, preset {args.preset} "
+        f"(rate limits off, prefetch {prefetch}, added latency {args.latency * 1000:.0f} ms)"
+    )
     for r in results:
         print(
             f"{r.name:<10} {r.contacts:>8,} contacts  {r.pages:>5,} pages  {r.seconds:7.1f} s  "

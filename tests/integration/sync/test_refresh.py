@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
+import pytest
+
+from contactdesk.providers.textflow_schema import STARTER
 from contactdesk.sandbox.server import FaultPlan
-from contactdesk.sync import Phase, SyncProgress
+from contactdesk.sync import Phase, SyncProgress, budget_seconds
 from tests.integration.sync.support import (
     Env,
     by_remote_id,
     flexacore_env,
     server_state,
     store_state,
+    stored,
     textflow_env,
 )
 
@@ -217,3 +222,40 @@ def test_group_deleted_on_the_server_goes_with_its_contacts(flexacore: Env) -> N
     assert report.structure
     assert doomed not in {g.remote_id for g in sync.store.groups()}
     assert store_state(sync.store, "flexacore") == server_state(flexacore)
+
+
+def test_time_left_follows_the_plans_budget(tmp_path: Path) -> None:
+    """A Starter key may send 100 requests a minute: with 49 pages still to read, the
+    estimate is never below what that budget allows, however fast the server is."""
+    with textflow_env(tmp_path, count=5000) as env:
+        sync = env.sync(plan=STARTER)
+        events: list[SyncProgress] = []
+        # the estimate only; pacing is the client's limiter (off in these tests)
+        assert sync.refresh(progress=events.append).complete
+        first_page = next(e for e in events if e.done == 100)
+        assert first_page.total == 5000
+        assert first_page.eta_seconds is not None
+        assert first_page.eta_seconds >= budget_seconds(49, STARTER) > 20
+        later = [e.eta_seconds for e in events if e.phase is Phase.CONTACTS and e.done > 100]
+        assert all(eta is not None for eta in later)
+        assert events[-1].eta_seconds == 0.0
+
+
+def test_no_key_in_logs_reports_or_reprs(env: Env, caplog: pytest.LogCaptureFixture) -> None:
+    key = env.sim.token if env.kind == "flexacore" else env.sim.api_key
+    caplog.set_level(logging.DEBUG)
+    sync = env.sync()
+    env.server.faults = FaultPlan(error_rate=0.5, reset_after_write=0.5, seed=4)
+    reports: list[object] = [sync.refresh(), sync.refresh()]
+    row = stored(sync.store)[0]
+    sync.store.edits.update(row.local_id, row.contact.with_changes(first_name="Leak?"))
+    reports.append(sync.push())
+    env.server.clear_faults()
+    reports += [sync.refresh(), sync.push()]
+
+    secret = key.split("|")[-1]
+    texts = [caplog.text, repr(sync), repr(sync.provider), repr(sync.status())]
+    texts += [repr(r) for r in reports]
+    texts += [str(e.error) for e in sync.store.outbox.open_entries()]
+    assert caplog.text  # the run did log
+    assert not any(secret in text for text in texts)
