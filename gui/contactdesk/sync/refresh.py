@@ -50,6 +50,10 @@ FLUSH_SECONDS = 0.5
 #: pages are too old to stand for "what the server has now"
 MAX_RESUME_AGE = timedelta(hours=6)
 
+#: a round begins every scope within moments; a scope that finished and began at most
+#: this long before the round's first unfinished scope belongs to that round
+ROUND_SLACK_S = 300.0
+
 #: what a listing of a provider with groups carries (Flexacore C1: uid, phone, names);
 #: the group is the one asked for. Other fields keep their stored values on merge.
 GROUP_LISTING_FIELDS: frozenset[str] = frozenset({"phone", "first_name", "last_name", "group_id"})
@@ -227,8 +231,10 @@ class _Run:
         for group_id, name in named:
             cp = store.mirror.checkpoint(group_id)
             if cp is not None and cp.finished and round_start is not None:
-                # finished earlier in the round being resumed: not read again
-                done_in_round = cp.started_at.timestamp() >= round_start
+                # finished earlier in the round being resumed: not read again. A round
+                # begins all its scopes at once, so a sibling that finished may have
+                # begun a moment before the first unfinished one
+                done_in_round = cp.started_at.timestamp() >= round_start - ROUND_SLACK_S
             else:
                 done_in_round = False
             if not done_in_round:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -129,7 +130,8 @@ def test_cancel_mid_refresh_then_resume_reads_each_page_once(tmp_path: Path) -> 
 
 def test_flexacore_cancel_between_groups_then_resume(tmp_path: Path) -> None:
     with flexacore_env(tmp_path, preset="default") as env:
-        sync = env.sync(prefetch=1)
+        # a real clock: each group's refresh begins a moment after the previous one
+        sync = env.sync(prefetch=1, clock=time.time)
         cancel = threading.Event()
         seen: list[SyncProgress] = []
 
