@@ -183,7 +183,8 @@ def normalised_tags(tags: Sequence[str]) -> tuple[str, ...]:
 
 def row_params(c: Contact) -> tuple[Any, ...]:
     """Values for ``WRITE_COLUMNS``: the contact's fields plus the derived keys."""
-    display = " ".join(p for p in (c.first_name, c.last_name) if p) or c.phone
+    first, last = c.first_name, c.last_name
+    display = (f"{first} {last}" if last else first) if first else (last or c.phone)
     return (
         c.phone,
         c.first_name,

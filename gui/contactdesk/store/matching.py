@@ -71,14 +71,25 @@ def in_index_order(query: ContactQuery) -> bool:
     )
 
 
+def _plain_where(query: ContactQuery) -> tuple[str, list[Any]]:
+    if query.group_id is None:
+        return "c.state <> 'deleted'", []
+    return "c.state <> 'deleted' AND c.group_id = ?", [query.group_id]
+
+
 def ordered_sql(query: ContactQuery) -> tuple[str, list[Any]]:
     """``SELECT c.id ...`` in order, for queries ``in_index_order``."""
-    params: list[Any] = []
-    where = "c.state <> 'deleted'"
-    if query.group_id is not None:
-        where += " AND c.group_id = ?"
-        params.append(query.group_id)
+    where, params = _plain_where(query)
     return f"SELECT c.id FROM contacts c WHERE {where} {order_clause(query)}", params  # noqa: S608
+
+
+def count_sql(query: ContactQuery) -> tuple[str, list[Any]]:
+    """``SELECT count(*) ...`` of what ``query`` matches."""
+    if in_index_order(query):
+        where, params = _plain_where(query)
+        return f"SELECT count(*) FROM contacts c WHERE {where}", params  # noqa: S608
+    sql, params = match_sql(query)
+    return f"SELECT count(*) FROM ({sql})", params  # noqa: S608
 
 
 def match_sql(query: ContactQuery) -> tuple[str, list[Any]]:

@@ -24,7 +24,13 @@ from collections import OrderedDict
 
 from contactdesk.store.db import Database
 from contactdesk.store.errors import ResultClosed
-from contactdesk.store.matching import in_index_order, match_sql, order_clause, ordered_sql
+from contactdesk.store.matching import (
+    count_sql,
+    in_index_order,
+    match_sql,
+    order_clause,
+    ordered_sql,
+)
 from contactdesk.store.ranks import RANK_MIN, Ranks
 from contactdesk.store.records import ContactQuery, StoredContact
 from contactdesk.store.rows import STORED_COLUMNS, stored_from_row
@@ -227,12 +233,8 @@ class Queries:
 
     def count(self, query: ContactQuery) -> int:
         """How many rows ``query`` matches, without keeping them (e.g. sidebar counts)."""
-        if in_index_order(query):
-            sql, params = ordered_sql(query)
-        else:
-            sql, params = match_sql(query)
-        row = self._db.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()  # noqa: S608
-        return int(row[0])
+        sql, params = count_sql(query)
+        return int(self._db.conn.execute(sql, params).fetchone()[0])
 
     def release_unused(self) -> None:
         """Drop cached results nobody holds (frees their memory; the next equal query

@@ -63,8 +63,14 @@ def search_name(first: str | None, last: str | None) -> str:
 
 
 def digits(phone: str | None) -> str:
-    """The phone's digits only (E.164 without ``+``): what digit runs are matched against."""
-    return _NON_DIGITS.sub("", phone or "")
+    """The phone's digits only, as ASCII (E.164 without ``+``): what digit runs are
+    matched against. Digits typed in another script ("০১৭", "٠١٧") count too."""
+    if phone and phone[0] == "+" and phone[1:].isascii() and phone[1:].isdigit():
+        return phone[1:]  # the stored form (E.164): no regex needed
+    kept = _NON_DIGITS.sub("", phone or "")
+    if kept.isascii():
+        return kept
+    return "".join(str(unicodedata.decimal(ch)) for ch in kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +102,7 @@ def parse_query(text: str) -> tuple[Term, ...]:
     # dots, @ and + split words too: "rina.das@example" must find name "Rina Das" and
     # the address rina.das12@example.com alike
     for part in re.split(r"[\s.@+]+", fold(raw)):
-        term = Term(part, phone=part.isdigit())
+        term = Term(digits(part), phone=True) if part.isdigit() else Term(part, phone=False)
         if part and term not in terms:
             terms.append(term)
     return tuple(terms)

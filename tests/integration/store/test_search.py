@@ -71,6 +71,9 @@ def test_names(people: Store, typed: str, expected: list[str]) -> None:
         ("8801712", ["+8801712345678"]),
         ("0188", ["+16135550188"]),
         ("99999", []),
+        ("০১৭১২", ["+8801712345678"]),  # Bengali digits
+        ("٠١٢٣", ["+447700900123"]),  # Arabic-Indic digits
+        ("jean ৭৬৫", ["+15557654321"]),  # inside a text query too
     ],
 )
 def test_digit_runs(people: Store, typed: str, expected_phones: list[str]) -> None:
