@@ -377,3 +377,55 @@ def test_status_counts_what_waits_and_what_needs_the_user(textflow: Env) -> None
     assert (status.pending, status.rejected, status.needs_attention) == (0, 1, 1)
     assert status.last_push_at is not None
     assert by_remote_id(sync.store, original.remote_id or "").contact.first_name == "Waiting"
+
+
+def test_edits_made_offline_go_out_in_order_once_online(env: Env) -> None:
+    """Create, then rename, then delete another, all while the server fails: nothing is
+    lost or reordered (the rename waits for the create's id), nothing is sent twice."""
+    sync = _loaded(env)
+    store = sync.store
+    env.server.faults = FaultPlan(error_rate=1.0)
+    new = _new_contact(env, sync)
+    created = store.edits.create(new)
+    sync.push()  # the create fails: may it have been applied? (5xx) -> checked later
+    renamed = replace(created.contact, first_name="Renamed")
+    store.edits.update(created.local_id, renamed)
+    doomed_id, doomed = _some_contact(sync, 6)
+    store.edits.delete(doomed_id)
+    sync.push()
+    assert len(store.outbox.open_entries()) == 3
+
+    env.server.clear_faults()
+    sync.retry_all()
+    report = sync.push()
+
+    assert report.sent == 3
+    assert open_states(store) == []
+    phones = _server_phones(env)
+    assert phones.count(new.phone) == 1
+    assert doomed.phone not in phones
+    row = store.get(created.local_id)
+    assert row is not None
+    assert row.contact.first_name == "Renamed"
+    assert_mirrors(store, env)
+
+
+def test_a_refresh_keeps_edits_that_wait_to_be_sent(env: Env) -> None:
+    sync = _loaded(env)
+    local_id, original = _some_contact(sync)
+    sync.store.edits.update(local_id, replace(original, last_name="Waiting"))
+    assert original.remote_id is not None
+    if env.kind == "flexacore":
+        env.sim.update_directly(original.remote_id, first_name="Colleague")
+    else:
+        env.sim.update_directly(int(original.remote_id), first_name="Colleague")
+
+    report = sync.refresh()
+
+    assert report.complete
+    assert local_id in report.changed_ids  # its server copy moved
+    row = sync.store.get(local_id)
+    assert row is not None
+    assert row.contact.last_name == "Waiting"  # my edit is kept
+    assert row.state is ContactState.PENDING
+    assert sync.push().conflicts == 1  # and it is not sent over the colleague's change
