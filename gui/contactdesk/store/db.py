@@ -142,6 +142,21 @@ class Database:
         finally:
             self.conn.rollback()
 
+    @contextmanager
+    def temp_work(self) -> Iterator[sqlite3.Connection]:
+        """A transaction that reads one snapshot of the file and writes only temp tables
+        (query results): no write lock on the file is taken."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
     def close(self) -> None:
         self.conn.close()
 

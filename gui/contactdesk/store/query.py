@@ -162,17 +162,22 @@ class Queries:
 
     def _version(self) -> object:
         conn = self._db.conn
+        conn.execute("SELECT 1 FROM contacts LIMIT 1").fetchall()  # starts the snapshot
         return (conn.execute("PRAGMA data_version").fetchone()[0], self._db.writes)
 
     def run(self, query: ContactQuery) -> ResultSet:
         key = query_key(query)
-        version = self._version()
-        table = self._tables.get(key)
-        if table is None or not table.alive or table.version != version:
-            if table is not None:
-                table.release()
-            table = self._compute(query, version)
-            self._tables[key] = table
+        # One read snapshot for the version and every statement computing the result
+        # (matches, rank table, ordering): a commit by the writer in between cannot
+        # make them disagree. The temp tables written meanwhile are ours alone.
+        with self._db.temp_work():
+            version = self._version()
+            table = self._tables.get(key)
+            if table is None or not table.alive or table.version != version:
+                if table is not None:
+                    table.release()
+                table = self._compute(query, version)
+                self._tables[key] = table
         self._tables.move_to_end(key)
         result = ResultSet(table, query)
         self._evict()

@@ -187,3 +187,9 @@ class Store(StoreReader):
     def optimize(self) -> None:
         """Let SQLite refresh its planner statistics (cheap; after large merges)."""
         self._db.conn.execute("PRAGMA optimize")
+
+    def close(self) -> None:
+        # SQLite's advice: optimize when a long-lived writer closes (usually a no-op)
+        if not self._db.conn.in_transaction:
+            self.optimize()
+        super().close()
