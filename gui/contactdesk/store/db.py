@@ -110,14 +110,52 @@ class Database:
         #: write transactions committed on this connection (``PRAGMA data_version`` only
         #: sees other connections' commits); together they say "the data changed"
         self.writes = 0
+        #: None outside a batch, else "ok" or "failed"
+        self._batch: str | None = None
 
     def now(self) -> float:
         return self.clock()
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run several write calls as one transaction: a commit costs milliseconds
+        whatever its size, so a refresh merging small pages groups a few of them. The
+        batch is all or nothing: if any call inside fails, the whole batch is rolled
+        back when the block ends (even if the error was caught) and further calls in it
+        are refused."""
+        if self._batch is not None:
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._batch = "ok"
+        try:
+            yield
+        except BaseException:
+            self._batch = None
+            self.conn.rollback()
+            raise
+        failed, self._batch = self._batch == "failed", None
+        if failed:
+            self.conn.rollback()
+            raise RuntimeError("a write inside the batch failed; the batch was rolled back")
+        self.conn.commit()
+        self.writes += 1
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: all or nothing. ``BEGIN IMMEDIATE`` takes the write lock
-        up front, so a busy file waits here (busy_timeout) rather than failing mid-way."""
+        up front, so a busy file waits here (busy_timeout) rather than failing mid-way.
+        Inside ``batch()`` it joins the batch (no savepoint: FTS5 flushes its pending
+        index at every savepoint, which is what batching is meant to avoid)."""
+        if self._batch is not None:
+            if self._batch == "failed":
+                raise RuntimeError("an earlier write in this batch failed; leave the batch")
+            try:
+                yield self.conn
+            except BaseException:
+                self._batch = "failed"
+                raise
+            return
         if self.conn.in_transaction:
             raise RuntimeError("store transactions do not nest")
         self.conn.execute("BEGIN IMMEDIATE")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Self
 
@@ -179,6 +180,18 @@ class Store(StoreReader):
         db.conn.execute("PRAGMA wal_autocheckpoint = 4000")
         self.recovered: list[OutboxEntry] = self.outbox.recover_interrupted()
         self.mirror.restore_indexes()
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group several write calls into one transaction, e.g. ten pages of a refresh::
+
+            with store.batch():
+                for page in ten_pages:
+                    store.mirror.merge_page(page.items, page=page.page, ...)
+
+        Other connections see the batch when it ends. It is all or nothing: a failed
+        call inside undoes the whole batch (resume from the last committed checkpoint).
+        Keep batches to writes of one kind (merging pages), a second or so of work."""
+        return self._db.batch()
 
     def checkpoint_wal(self) -> None:
         """Fold the WAL back into the file (after a big refresh; on closing)."""

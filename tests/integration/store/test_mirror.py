@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from contactdesk.core.models import Contact, Group
-from contactdesk.store import ContactQuery, ContactState, Origin, OutboxOp, Store
+from contactdesk.store import ContactQuery, ContactState, Origin, OutboxOp, Store, StoreReader
 from contactdesk.store.migrations import DEFERRABLE_INDEXES
 from contactdesk.store.mirror import BULK_LOAD_MIN
 from tests.integration.store.conftest import FakeClock
@@ -239,7 +239,7 @@ def test_a_big_first_download_builds_the_sort_indexes_once_at_the_end(
     assert _sort_indexes(store_path) == set()  # deferred while the download runs
     # the table still answers correctly meanwhile, just without the indexes' help
     with store.query(ContactQuery()) as rs:
-        names = [s.contact.first_name for s in rs.window(0, rs.count) if s]
+        names = [s.contact.first_name or "" for s in rs.window(0, rs.count) if s]
     assert names == sorted(names)
     rest = [server_contact(n) for n in range(1000, total)]
     store.mirror.merge_page(rest, page=2)
@@ -273,3 +273,34 @@ def test_deferred_indexes_come_back_when_the_download_is_abandoned(
         assert _sort_indexes(store_path) == set()
         store.mirror.remove_group("g")  # the group went away: nothing left to resume
     assert _sort_indexes(store_path) == set(DEFERRABLE_INDEXES)
+
+
+def test_a_batch_commits_several_pages_at_once(store: Store, reader: StoreReader) -> None:
+    store.mirror.begin_refresh()
+    with store.batch():
+        store.mirror.merge_page([server_contact(1)], page=1)
+        with store.batch():  # a nested batch joins the outer one
+            store.mirror.merge_page([server_contact(2)], page=2)
+        assert reader.count(ContactQuery()) == 0  # nothing visible before the end
+    assert reader.count(ContactQuery()) == 2
+    assert reader.count(ContactQuery(text="first2")) == 1
+    assert store.mirror.checkpoint().last_page_done == 2  # type: ignore[union-attr]
+
+
+def test_a_failure_inside_a_batch_undoes_the_whole_batch(store: Store) -> None:
+    store.mirror.begin_refresh()
+
+    def refresh_with_a_bad_page() -> None:
+        with store.batch():
+            store.mirror.merge_page([server_contact(1)], page=1)
+            with pytest.raises(TypeError):
+                store.mirror.merge_page([server_contact(2, custom_fields={"n": 2})], page=2)
+            with pytest.raises(RuntimeError, match="earlier write"):
+                store.mirror.merge_page([server_contact(3)], page=3)
+
+    with pytest.raises(RuntimeError, match="rolled back"):
+        refresh_with_a_bad_page()
+    assert store.count(ContactQuery()) == 0
+    assert store.mirror.checkpoint().last_page_done == 0  # type: ignore[union-attr]
+    store.mirror.merge_page([server_contact(1)], page=1)  # and the store carries on
+    assert store.count(ContactQuery()) == 1
