@@ -11,10 +11,11 @@ A full refresh of a scope (a Flexacore group, or a whole TextFlow account)::
                                 total=p.total, fields=LIST_FIELDS)
     removed = store.mirror.finish_refresh(group_id)  # sweeps contacts not seen
 
-Throughput: each ``merge_page`` is one transaction, and a transaction costs a few
-milliseconds however small, so merge a few hundred contacts or more per call (several
-provider pages: pass the last page's number). The first download into an empty scope
-(``page=1`` with ``total >= BULK_LOAD_MIN``) builds the sort indexes at the end.
+Throughput: each ``merge_page`` is one transaction, and a commit costs milliseconds
+however small, so group a few pages: ``with store.batch(): ...`` around ~10 page merges
+(or pass several provider pages to one call with the last page's number). The first
+download into an empty scope (``page=1`` with ``total >= BULK_LOAD_MIN``) builds the
+sort indexes once at the end.
 
 Rules that protect local work: a server copy for a contact with an open local edit only
 replaces the row's *last-known server version* (how a later conflict is detected), never
