@@ -170,14 +170,18 @@ class Queries:
         # One read snapshot for the version and every statement computing the result
         # (matches, rank table, ordering): a commit by the writer in between cannot
         # make them disagree. The temp tables written meanwhile are ours alone.
-        with self._db.temp_work():
-            version = self._version()
-            table = self._tables.get(key)
-            if table is None or not table.alive or table.version != version:
-                if table is not None:
-                    table.release()
-                table = self._compute(query, version)
-                self._tables[key] = table
+        try:
+            with self._db.temp_work():
+                version = self._version()
+                table = self._tables.get(key)
+                if table is None or not table.alive or table.version != version:
+                    if table is not None:
+                        table.release()
+                    table = self._compute(query, version)
+                    self._tables[key] = table
+        except BaseException:
+            self._ranks.drop_all()  # a rolled-back build must not be taken as current
+            raise
         self._tables.move_to_end(key)
         result = ResultSet(table, query)
         self._evict()
