@@ -1,17 +1,19 @@
 """UI benchmark: start-up time, UI-thread stalls during a big sync and while typing a
 search, and memory with 100,000 contacts.
 
-Run: ``.venv/bin/python bench/ui_bench.py [--contacts 100000] [--runs 3]`` (offscreen Qt,
+Run: ``.venv/bin/python bench/ui_bench.py [--contacts 100000] [--runs 5]`` (offscreen Qt,
 a throw-away home directory; nothing of yours is touched). Prints one line per figure.
 
-1. Sync: a TextFlow simulator with N contacts (no rate limit) and one account; the real
-   window syncs it while a 2 ms timer on the UI thread records every gap between its
-   ticks. The longest gap is the longest UI-thread stall (goal: <= 50 ms).
-2. Typing: the search box gets "adaeze" typed at 8 keys a second; same stall timer.
-3. Memory: RSS of this process with the N contacts loaded and the table scrolled.
-4. Start-up: ``contactdesk --exit-when-shown`` (cached contacts on screen, no network)
+1. Sync: a TextFlow simulator with N contacts (no rate limit), in its own process so its
+   work is not counted against the app; the real window syncs it while a 2 ms timer on
+   the UI thread records every gap between its ticks. The longest gap is the longest
+   UI-thread stall (goal: <= 50 ms); p99 says how typical that is.
+2. Scrolling: the scrollbar dragged across the 100,000 rows in 20 jumps; same meter.
+3. Typing: "adaeze" typed into the search box at 8 keys a second, then Esc; same meter.
+4. Memory: RSS of this process with the N contacts loaded and the table scrolled.
+5. Start-up: ``contactdesk --exit-when-shown`` (the cached contacts painted, no network)
    against a bare PySide6 window with an empty QTableView, both started as fresh
-   processes the same way; the ratio of medians (goal: <= 2.5x).
+   processes the same way, bytecode compiled; the ratio of medians (goal: <= 2.5x).
 """
 
 from __future__ import annotations
@@ -174,7 +176,7 @@ def in_process(contacts: int) -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     from contactdesk.accounts import Account, AccountStore
-    from contactdesk.app import Wiring
+    from contactdesk.app import Wiring, tune_threads
     from contactdesk.core.models import ProviderKind
     from contactdesk.paths import app_dirs
     from contactdesk.secrets import Secret, SecretStore
@@ -182,6 +184,7 @@ def in_process(contacts: int) -> dict[str, float]:
     from contactdesk.ui.ui_state import FILE_NAME, UiState
     from contactdesk.worker import WorkerPool
 
+    tune_threads()  # as app.run() does
     app = QApplication.instance() or QApplication(["ui_bench"])
     out: dict[str, float] = {}
     sim_proc, url, key, out["sim_build_s"] = start_simulator(contacts)

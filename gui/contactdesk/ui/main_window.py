@@ -153,6 +153,8 @@ class MainWindow(QMainWindow):
         center = QWidget(self)
         box = QVBoxLayout(center)
         box.setContentsMargins(0, 0, 0, 0)
+        # above the table, never folded away into a toolbar overflow on a narrow window
+        box.addWidget(self.search)
         box.addWidget(self.undo_bar)
         box.addWidget(self.table, 1)
         box.addWidget(self.empty_label, 1)
@@ -576,7 +578,9 @@ class MainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         geometry = self.ui_state.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+            # first run: most of the screen, the table needs the room
+            avail = self.screen().availableGeometry()
+            self.resize(min(1320, avail.width() - 40), min(860, avail.height() - 40))
         state = self.ui_state.window_state()
         if state is not None:
             self.restoreState(state)

@@ -49,7 +49,7 @@ StoreFactory = Callable[[], Store]
 _FIRST_RETRY_S = 5
 _MAX_RETRY_S = 300
 #: above this many contacts, table queries (tens of ms) run off the UI thread
-BACKGROUND_ABOVE = 20_000
+BACKGROUND_ABOVE = 5_000
 
 
 class LocalProblem(ProviderError):

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QSizePolicy, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import QStyle, QToolBar, QToolButton
 
 if TYPE_CHECKING:
     from contactdesk.ui.main_window import MainWindow
@@ -67,12 +67,9 @@ def install_commands(w: MainWindow) -> None:
         bar.addAction(act)
     bar.addSeparator()
     bar.addAction(w.act_pending)
-    spacer = QWidget(bar)
-    spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    bar.addWidget(spacer)
-    bar.addWidget(w.search)
-    w.search.setMinimumWidth(320)
     w.addToolBar(bar)
+    for child in bar.findChildren(QToolButton, "qt_toolbar_ext_button"):
+        child.setAccessibleName("More commands")  # shown when the window is narrow
     for act in bar.actions():
         label = act.text().replace("&", "").rstrip("…")
         shortcut = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
