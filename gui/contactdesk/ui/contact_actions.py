@@ -111,7 +111,7 @@ class ContactActions(QObject):
     def _open_existing_later(self, local_id: int) -> None:
         # the editor is closing; open the other contact once it has gone
         def go() -> None:
-            self.w.table.select_local_ids([local_id])
+            self.w.select_contacts([local_id])
             self.edit_local_id(local_id)
 
         QTimer.singleShot(0, go)
@@ -129,7 +129,7 @@ class ContactActions(QObject):
                 return
             editor.saved(None)
             self.w.apply_changes_now()
-            self.w.table.select_local_ids([result.value.local_id])
+            self.w.select_contacts([result.value.local_id])
 
         if original is None:
             session.create(contact, done)
@@ -162,7 +162,7 @@ class ContactActions(QObject):
             self.w.apply_changes_now()
             rows = self.w.table_model.rowCount()
             if rows:
-                self.w.table.selectRow(min(next_row, rows - 1))
+                self.w.select_row(min(next_row, rows - 1))
 
         session.delete(ids, done)
 
@@ -178,7 +178,7 @@ class ContactActions(QObject):
                 self.w.show_message(result.error.message, Level.ERROR)
                 return
             self.w.apply_changes_now()
-            self.w.table.select_local_ids(list(ids))
+            self.w.select_contacts(list(ids))
             n = len(ids)
             self.w.undo_bar.show_text(
                 f"Restored {n} contact{'s' if n != 1 else ''}.", Level.INFO, timeout_ms=3000

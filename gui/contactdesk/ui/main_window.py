@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self._header_account = ""
         #: (selected ids, current id, scroll value or None) to restore when rows arrive
         self._keep: tuple[list[int], int | None, int | None] | None = None
+        self._auto_selected = False  # the selected row was picked by us, not the person
         #: where the person was last time; selected again when that account is added
         self._wanted = ui_state.last_selection()
         self._pending_changes: dict[str, ChangeSet] = {}
@@ -141,6 +142,10 @@ class MainWindow(QMainWindow):
         self.sidebar.selectionModel().currentChanged.connect(self._sidebar_changed)
         self.table = ContactTable(self.table_model, self)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        # a click or a key in the table is a person choosing a row
+        self.table.clicked.connect(self._chosen)
+        self.table.pressed.connect(self._chosen)
+        self.table.key_navigated.connect(self._chosen)
         self.table.selectionModel().currentChanged.connect(lambda *_: self._selection_changed())
         self.table.header_changed.connect(self._save_header.start)
         self.empty_label = QLabel(self)
@@ -349,6 +354,10 @@ class MainWindow(QMainWindow):
         self._selection_changed()
 
     def _keep_selection(self, *, scroll: bool) -> None:
+        if self._auto_selected:
+            # nobody chose that row: as rows pour in, stay at the top of the list
+            self._keep = ([], None, 0 if scroll else None)
+            return
         ids = [s.local_id for s in self.selected_contacts()]
         cur = self.current_contact()
         value = self.table.verticalScrollBar().value() if scroll else None
@@ -365,6 +374,7 @@ class MainWindow(QMainWindow):
                 self.table.select_local_ids(ids, current)
         if not self.table.selected_rows() and self.table_model.rowCount():
             self.table.selectRow(0)
+            self._auto_selected = True
         self._selection_changed()
         self._update_loaded()
 
@@ -402,6 +412,18 @@ class MainWindow(QMainWindow):
             return self.table_model.stored_at(idx.row())
         selected = self.selected_contacts()
         return selected[0] if selected else None
+
+    def _chosen(self, *_args: object) -> None:
+        self._auto_selected = False
+
+    def select_contacts(self, local_ids: list[int]) -> None:
+        """Select these contacts for the person (after saving, undoing...)."""
+        self._auto_selected = False
+        self.table.select_local_ids(local_ids)
+
+    def select_row(self, row: int) -> None:
+        self._auto_selected = False
+        self.table.selectRow(row)
 
     def _selection_changed(self) -> None:
         self.detail.show_contact(self.current_contact())

@@ -35,11 +35,13 @@ class ContactTable(QTableView):
         edit_requested(): Enter (or a double click) on a row.
         delete_requested(): Delete pressed in the table.
         header_changed(): columns were moved, resized, hidden or shown (save them).
+        key_navigated(): the person moved the selection with the keyboard.
     """
 
     edit_requested = Signal()
     delete_requested = Signal()
     header_changed = Signal()
+    key_navigated = Signal()
 
     def __init__(self, model: ContactTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -190,3 +192,4 @@ class ContactTable(QTableView):
             event.accept()
             return
         super().keyPressEvent(event)
+        self.key_navigated.emit()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -80,6 +81,7 @@ class DetailPane(QScrollArea):
         self.setObjectName("detailPane")
         self.setAccessibleName("Contact details")
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._phone: PhoneFormatter = plain_phone
         self._fields: list[FieldSpec] = []
         self._stored: StoredContact | None = None
@@ -124,6 +126,9 @@ class DetailPane(QScrollArea):
         for spec in self._fields:
             value = _plain_label(self._form_host)
             value.setAccessibleName(spec.label)
+            # a long address must not push the Copy buttons out of sight: it is clipped
+            # (the tooltip and Copy have all of it)
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             copy = QToolButton(self._form_host)
             copy.setText("Copy")
             copy.setAccessibleName(f"Copy {spec.label}")
@@ -168,6 +173,7 @@ class DetailPane(QScrollArea):
         for spec in self._fields:
             text = field_value_text(stored, spec, self._phone)
             self._values[spec.key].setText(text or "—")
+            self._values[spec.key].setToolTip(text)
             self._copy[spec.key].setEnabled(bool(text))
 
     def copy_value(self, key: str) -> None:
