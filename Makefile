@@ -40,8 +40,8 @@ sandbox: setup
 test: setup lint types pytest test-keychain
 
 lint:
-	$(BIN)/ruff check gui tests bench
-	$(BIN)/ruff format --check gui tests bench
+	$(BIN)/ruff check gui tests bench packaging
+	$(BIN)/ruff format --check gui tests bench packaging
 
 types:
 	$(BIN)/mypy
@@ -55,6 +55,11 @@ bench: setup
 ## Real keychain tests: a throw-away GNOME Keyring under dbus-run-session (installs it if missing).
 test-keychain: setup
 	scripts/test-keychain.sh
+
+## Build a desktop bundle (PyInstaller onedir) and smoke-test it with --self-check.
+build: setup
+	$(BIN)/python -m pip install -q -e '.[packaging]'
+	$(BIN)/python packaging/build.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
