@@ -52,9 +52,17 @@ class ContactActions(QObject):
         self.dialog: object | None = None  # the open group/conflict dialog, for tests
 
     # -- contacts ------------------------------------------------------------------------
+    def _editor_open(self) -> bool:
+        """One editor at a time: a second New/Edit brings the open one to the front."""
+        if self.editor is None:
+            return False
+        self.editor.raise_()
+        self.editor.activateWindow()
+        return True
+
     def new_contact(self) -> None:
         session = self.w.current_session
-        if session is None or self.editor is not None:
+        if session is None or self._editor_open():
             return
         entry = self.w.current_entry
         group_id = entry.key if entry and entry.kind is EntryKind.GROUP else None
@@ -68,7 +76,7 @@ class ContactActions(QObject):
 
     def edit_local_id(self, local_id: int) -> None:
         session = self.w.current_session
-        if session is None or self.editor is not None:
+        if session is None or self._editor_open():
             return
         stored = session.get(local_id)
         if stored is not None:
@@ -100,8 +108,8 @@ class ContactActions(QObject):
         editor.open_existing.connect(self._open_existing_later)
         editor.finished.connect(lambda _r: self._editor_closed(editor))
         self.editor = editor
-        editor.setWindowModality(Qt.WindowModality.WindowModal)
-        editor.open()
+        # a form, not a question: not modal, the list stays usable beside it
+        editor.show()
 
     def _editor_closed(self, editor: ContactEditor) -> None:
         if self.editor is editor:
@@ -197,6 +205,12 @@ class ContactActions(QObject):
         self.finish_undo()
 
     def may_close(self) -> bool:
+        """The window may close unless an editor holds unsaved changes (then it asks)."""
+        editor = self.editor
+        if editor is not None and editor.isVisible() and editor.dirty:
+            self._editor_open()
+            editor.reject()  # asks "Discard your changes?"
+            return False
         return True
 
     # -- groups --------------------------------------------------------------------------
