@@ -381,6 +381,8 @@ class Desk:
         self._accounts_ui: AccountsController | None = None
         window.add_account_requested.connect(lambda: self.accounts_ui().add_account())
         window.update_key_requested.connect(lambda a: self.accounts_ui().rotate_key(a))
+        window.account_settings_requested.connect(lambda a: self.accounts_ui().edit_account(a))
+        window.remove_account_requested.connect(lambda a: self.accounts_ui().remove_account(a))
         try:
             saved = self.accounts.list()
         except AccountsFileError as exc:

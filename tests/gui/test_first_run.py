@@ -78,4 +78,20 @@ def test_add_an_account_from_the_welcome_page(desk: Desk, qtbot: QtBot) -> None:
         qtbot.waitUntil(lambda: session.sync_state == "Up to date", timeout=SYNC_MS)
         window.apply_changes_now()
         assert window.table_model.rowCount() == len(sandbox.textflow.contacts())
+
+        # the File menu reaches the account's settings and its removal (which asks first)
+        assert window.act_account_settings.isEnabled()
+        window.act_account_settings.trigger()
+        qtbot.waitUntil(lambda: controller.dialog(session.account_id) is not None)
+        settings = controller.dialog(session.account_id)
+        assert settings is not None
+        assert settings.name_edit.text() == "Office"
+        settings.reject()
+        window.act_remove_account.trigger()
+        qtbot.waitUntil(lambda: controller.question is not None)
+        question = controller.question
+        assert question is not None
+        assert "Office" in question.text()
+        question.reject()
+        assert len(window.sessions) == 1
         desk.shutdown()

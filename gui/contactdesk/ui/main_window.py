@@ -69,12 +69,16 @@ class MainWindow(QMainWindow):
         practice_requested(): "Try practice mode" on the welcome page.
         add_account_requested(): "Add an account".
         update_key_requested(str): the account id whose key should be replaced.
+        account_settings_requested(str): the account id whose settings should open.
+        remove_account_requested(str): the account id the person wants to remove.
     """
 
     close_requested = Signal()
     practice_requested = Signal()
     add_account_requested = Signal()
     update_key_requested = Signal(str)
+    account_settings_requested = Signal(str)
+    remove_account_requested = Signal(str)
 
     # commands, made by ``install_commands``
     act_new: QAction
@@ -88,6 +92,8 @@ class MainWindow(QMainWindow):
     act_delete_group: QAction
     act_quit: QAction
     act_add_account: QAction
+    act_account_settings: QAction
+    act_remove_account: QAction
     act_clear: QAction
 
     def __init__(self, ui_state: UiState, parent: QWidget | None = None) -> None:
@@ -392,6 +398,14 @@ class MainWindow(QMainWindow):
         elif self.undo_bar.current is None and self.message_bar.current is not None:
             self.message_bar.dismiss()
 
+    def open_account_settings(self) -> None:
+        if self._current is not None:
+            self.account_settings_requested.emit(self._current.account_id)
+
+    def remove_current_account(self) -> None:
+        if self._current is not None:
+            self.remove_account_requested.emit(self._current.account_id)
+
     def refresh(self) -> None:
         session = self._current
         if session is not None:
@@ -437,6 +451,9 @@ class MainWindow(QMainWindow):
         self.act_edit.setEnabled(n == 1)
         self.act_delete.setEnabled(n >= 1)
         self.act_refresh.setEnabled(has_session)
+        self.act_account_settings.setEnabled(has_session)
+        practice = self._current is not None and self._current.account.practice
+        self.act_remove_account.setEnabled(has_session and not practice)
         groups = has_session and self._current is not None and self._current.capabilities.groups
         in_group = groups and self._entry is not None and self._entry.kind is EntryKind.GROUP
         self.act_new_group.setEnabled(bool(groups))
