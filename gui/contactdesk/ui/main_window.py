@@ -23,15 +23,14 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
     QMainWindow,
-    QSplitter,
-    QStackedWidget,
     QTreeView,
-    QVBoxLayout,
     QWidget,
 )
 
 from contactdesk import APP_NAME
 from contactdesk.store import ContactQuery, PendingCounts, StoredContact
+from contactdesk.ui.background_reads import SidebarCounts
+from contactdesk.ui.change_queue import ChangeQueue
 from contactdesk.ui.contact_actions import ContactActions
 from contactdesk.ui.models.account_tree_model import (
     AccountTreeModel,
@@ -41,8 +40,8 @@ from contactdesk.ui.models.account_tree_model import (
 )
 from contactdesk.ui.models.columns import phone_formatter
 from contactdesk.ui.models.contact_table_model import ContactTableModel
-from contactdesk.ui.problems import describe_problem
-from contactdesk.ui.session import AccountSession, ChangeSet, Problem, SidebarCounts
+from contactdesk.ui.problems import problem_cleared, show_problem
+from contactdesk.ui.session import AccountSession, ChangeSet, Problem
 from contactdesk.ui.ui_state import UiState
 from contactdesk.ui.widgets.contact_table import ContactTable
 from contactdesk.ui.widgets.detail_pane import DetailPane
@@ -50,15 +49,11 @@ from contactdesk.ui.widgets.message_bar import Level, MessageAction, MessageBar
 from contactdesk.ui.widgets.search_box import SearchBox
 from contactdesk.ui.widgets.status_panel import StatusPanel, loaded_text
 from contactdesk.ui.widgets.welcome import WelcomePage
-from contactdesk.ui.window_commands import install_commands
+from contactdesk.ui.window_commands import arrange, install_commands
 
 log = logging.getLogger(__name__)
 
 Shortcut = QKeySequence | QKeySequence.StandardKey | str
-
-#: coalesce bursts of store changes (a refresh merging pages) into one repaint
-_COALESCE_MS = 250
-_COALESCE_BIG_MS = 1000
 
 
 class MainWindow(QMainWindow):
@@ -110,13 +105,9 @@ class MainWindow(QMainWindow):
         self._auto_selected = False  # the selected row was picked by us, not the person
         #: where the person was last time; selected again when that account is added
         self._wanted = ui_state.last_selection()
-        self._pending_changes: dict[str, ChangeSet] = {}
-        self._pending_sidebar: set[str] = set()
 
-        self._coalesce = QTimer(self)
-        self._coalesce.setSingleShot(True)
-        self._coalesce.setInterval(_COALESCE_MS)
-        self._coalesce.timeout.connect(self._apply_changes)
+        self._queue = ChangeQueue(self)
+        self._queue.ready.connect(self._apply_changes)
         self._save_header = QTimer(self)
         self._save_header.setSingleShot(True)
         self._save_header.setInterval(500)
@@ -161,33 +152,10 @@ class MainWindow(QMainWindow):
         self.empty_label.hide()
         self.detail = DetailPane(self)
 
-        center = QWidget(self)
-        box = QVBoxLayout(center)
-        box.setContentsMargins(0, 0, 0, 0)
-        # above the table, never folded away into a toolbar overflow on a narrow window
-        box.addWidget(self.search)
-        box.addWidget(self.undo_bar)
-        box.addWidget(self.table, 1)
-        box.addWidget(self.empty_label, 1)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(center)
-        self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([250, 730, 300])
-
-        workspace = QWidget(self)
-        outer = QVBoxLayout(workspace)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.message_bar)
-        outer.addWidget(self.splitter, 1)
         self.welcome = WelcomePage(self)
         self.welcome.add_account_requested.connect(self.add_account_requested)
         self.welcome.practice_requested.connect(self.practice_requested)
-        self.pages = QStackedWidget(self)
-        self.pages.addWidget(self.welcome)
-        self.pages.addWidget(workspace)
+        self.splitter, self.pages = arrange(self)
         self.setCentralWidget(self.pages)
 
         self.status = StatusPanel(self.statusBar())
@@ -267,7 +235,7 @@ class MainWindow(QMainWindow):
 
     def close_sessions(self) -> None:
         """Stop every account; the window shows nothing more from their stores."""
-        self._coalesce.stop()
+        self._queue.stop()
         self._current = None
         self.table_model.set_source((), None)
         self.tree_model.set_accounts([])
@@ -477,31 +445,19 @@ class MainWindow(QMainWindow):
 
     # -- store changes -------------------------------------------------------------------
     def _changed(self, account_id: str, change: ChangeSet) -> None:
-        old = self._pending_changes.get(account_id, ChangeSet())
-        self._pending_changes[account_id] = ChangeSet(
-            old.ids | change.ids, old.structure or change.structure
-        )
-        if change.structure:
-            self._pending_sidebar.add(account_id)
-        if not self._coalesce.isActive():
-            # a big account re-queries in the background: once a second is plenty
-            session = self._sessions.get(account_id)
-            big = session is not None and session.prefers_background()
-            self._coalesce.start(_COALESCE_BIG_MS if big else _COALESCE_MS)
+        session = self._sessions.get(account_id)
+        big = session is not None and session.prefers_background()
+        self._queue.add(account_id, change, big=big)
 
     def _sidebar_stale(self, account_id: str) -> None:
-        self._pending_sidebar.add(account_id)
-        if not self._coalesce.isActive():
-            self._coalesce.start()
+        self._queue.sidebar_stale(account_id)
 
     def apply_changes_now(self) -> None:
-        """Apply coalesced store changes at once (tests, and before showing a dialog)."""
-        self._coalesce.stop()
+        """Apply collected store changes at once (tests, and before showing a dialog)."""
         self._apply_changes()
 
     def _apply_changes(self) -> None:
-        changes, self._pending_changes = self._pending_changes, {}
-        stale, self._pending_sidebar = self._pending_sidebar, set()
+        changes, stale = self._queue.take()
         for account_id in stale:
             session = self._sessions.get(account_id)
             if session is not None:
@@ -568,28 +524,10 @@ class MainWindow(QMainWindow):
 
     # -- messages ------------------------------------------------------------------------
     def show_problem(self, problem: Problem) -> None:
-        session = self._sessions.get(problem.account_id)
-        name = session.account.name if session is not None else ""
-        text, actions = describe_problem(problem, name, self)
-        self.message_bar.show_text(
-            text,
-            Level.ERROR if actions else Level.WARNING,
-            actions,
-            key=f"{problem.account_id}:{problem.doing}",
-        )
+        show_problem(self, problem)
 
     def _cleared(self, account_id: str, kind: str) -> None:
-        for doing in ("sync", "send"):
-            self.message_bar.clear_key(f"{account_id}:{doing}")
-        if kind == "offline":
-            session = self._sessions.get(account_id)
-            name = session.account.name if session else "The platform"
-            self.message_bar.show_text(
-                f"{name} is reachable again. Waiting changes were sent.",
-                Level.INFO,
-                timeout_ms=4000,
-                key=f"{account_id}:back",
-            )
+        problem_cleared(self, account_id, kind)
 
     def show_message(
         self,

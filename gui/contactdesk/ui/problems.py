@@ -19,7 +19,7 @@ from contactdesk.core.errors import (
     ValidationFailed,
 )
 from contactdesk.ui.session import Problem
-from contactdesk.ui.widgets.message_bar import MessageAction
+from contactdesk.ui.widgets.message_bar import Level, MessageAction
 
 if TYPE_CHECKING:
     from contactdesk.ui.main_window import MainWindow
@@ -66,3 +66,31 @@ def describe_problem(
         )
         return f"{who}{err.message}{kept}", [retry]
     return f"{who}{err.message}", [retry] if problem.doing in ("send", "sync") else []
+
+
+def show_problem(window: MainWindow, problem: Problem) -> None:
+    """Put the problem in the window's message bar (one message per account and task)."""
+    session = window.session(problem.account_id)
+    name = session.account.name if session is not None else ""
+    text, actions = describe_problem(problem, name, window)
+    window.message_bar.show_text(
+        text,
+        Level.ERROR if actions else Level.WARNING,
+        actions,
+        key=f"{problem.account_id}:{problem.doing}",
+    )
+
+
+def problem_cleared(window: MainWindow, account_id: str, kind: str) -> None:
+    """The problem went away (the platform answers again): say so briefly."""
+    for doing in ("sync", "send"):
+        window.message_bar.clear_key(f"{account_id}:{doing}")
+    if kind == "offline":
+        session = window.session(account_id)
+        name = session.account.name if session else "The platform"
+        window.message_bar.show_text(
+            f"{name} is reachable again. Waiting changes were sent.",
+            Level.INFO,
+            timeout_ms=4000,
+            key=f"{account_id}:back",
+        )

@@ -35,6 +35,12 @@ from contactdesk.store import (
     StoreError,
     StoreReader,
 )
+from contactdesk.ui.background_reads import (
+    BackgroundReads,
+    LocalProblem,
+    SidebarCounts,
+    read_sidebar_counts,
+)
 from contactdesk.ui.remote import RemoteContacts
 from contactdesk.ui.sync_engine import SyncEngine, SyncReport
 from contactdesk.worker import AccountWorker, Err, Ok, Result
@@ -52,37 +58,12 @@ _MAX_RETRY_S = 300
 BACKGROUND_ABOVE = 5_000
 
 
-class LocalProblem(ProviderError):
-    """A store error carried back from the worker as a value (``message`` is plain)."""
-
-
 @dataclass(frozen=True, slots=True)
 class ChangeSet:
     """What changed in the store: values of ``ids``, and whether rows came or went."""
 
     ids: frozenset[int] = frozenset()
     structure: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class SidebarCounts:
-    """What the sidebar shows of an account: contacts in all, per group, per tag."""
-
-    total: int
-    groups: tuple[tuple[Group, int], ...] = ()
-    tags: tuple[tuple[str, int], ...] = ()
-
-
-def read_sidebar_counts(reader: StoreReader, capabilities: Capabilities) -> SidebarCounts:
-    groups: tuple[tuple[Group, int], ...] = ()
-    tags: tuple[tuple[str, int], ...] = ()
-    if capabilities.groups:
-        groups = tuple(
-            (g, reader.count(ContactQuery(group_id=g.remote_id))) for g in reader.groups()
-        )
-    if capabilities.tags:
-        tags = tuple(reader.tags())
-    return SidebarCounts(reader.count(ContactQuery()), groups, tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +138,7 @@ class AccountSession(QObject):
         self.closed = False
         #: contacts in the store, roughly (decides where table queries run)
         self.size_hint = reader.count(ContactQuery())
-        self._query_worker: AccountWorker | None = None
-        self._bg_reader: StoreReader | None = None  # used only on the query worker
+        self._reads = BackgroundReads(account.id[:12], reader.path)
 
     # -- identity --------------------------------------------------------------------------
     @property
@@ -212,46 +192,13 @@ class AccountSession(QObject):
         return self.reader.get_many(list(local_ids))
 
     def query_ids_later(self, query: ContactQuery, on_done: Callable[[list[int]], None]) -> None:
-        def ids(reader: StoreReader) -> list[int]:
-            with reader.query(query) as rs:
-                return rs.local_ids()
-
-        self._background(ids, on_done)
-
-    def _background(self, fn: Callable[[StoreReader], T], on_done: Callable[[T], None]) -> None:
-        """Run ``fn`` with a reader of its own on the query worker (never the UI thread)."""
-        if self.closed:
-            return
-        if self._query_worker is None:
-            self._query_worker = AccountWorker(f"{self.account_id[:12]}-query")
-
-        def job() -> T:
-            try:
-                if self._bg_reader is None:
-                    self._bg_reader = StoreReader.open(self.reader.path)
-                return fn(self._bg_reader)
-            except StoreError as err:
-                raise LocalProblem(err.message, detail=err.detail) from None
-
-        def done(result: Result[T]) -> None:
-            if isinstance(result, Ok) and not self.closed:
-                on_done(result.value)
-            elif isinstance(result, Err):
-                log.warning("background read failed: %s", result.error.message)
-
-        self._query_worker.call(job, on_done=done)
+        self._reads.query_ids(query, on_done)
 
     def sidebar_counts(self) -> SidebarCounts:
         return read_sidebar_counts(self.reader, self.capabilities)
 
     def sidebar_counts_later(self, on_done: Callable[[SidebarCounts], None]) -> None:
-        caps = self.capabilities
-        self._background(lambda r: read_sidebar_counts(r, caps), on_done)
-
-    def _job_close_query(self) -> None:
-        if self._bg_reader is not None:
-            self._bg_reader.close()
-            self._bg_reader = None
+        self._reads.sidebar_counts(self.capabilities, on_done)
 
     # -- sync ------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -365,10 +312,7 @@ class AccountSession(QObject):
         self._stop.set()
         self.worker.cancel_pending()
         self.worker.submit(self._job_close)
-        if self._query_worker is not None:
-            self._query_worker.cancel_pending()
-            self._query_worker.submit(self._job_close_query)
-            self._query_worker.shutdown(cancel_futures=False)
+        self._reads.close()
         self.reader.close()
 
     # -- worker-thread jobs --------------------------------------------------------------

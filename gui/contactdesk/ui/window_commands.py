@@ -1,4 +1,4 @@
-"""The main window's commands: actions with shortcuts, the toolbar and the menus."""
+"""The main window's layout and commands: actions with shortcuts, the toolbar, the menus."""
 
 from __future__ import annotations
 
@@ -6,12 +6,49 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QStyle, QToolBar, QToolButton
+from PySide6.QtWidgets import (
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 if TYPE_CHECKING:
     from contactdesk.ui.main_window import MainWindow
 
 Shortcut = QKeySequence | QKeySequence.StandardKey | str
+
+
+def arrange(w: MainWindow) -> tuple[QSplitter, QStackedWidget]:
+    """Lay the parts out: message bar over [sidebar | search, undo bar, table | details],
+    and the welcome page in front of it all while there is no account."""
+    center = QWidget(w)
+    box = QVBoxLayout(center)
+    box.setContentsMargins(0, 0, 0, 0)
+    # above the table, never folded away into a toolbar overflow on a narrow window
+    box.addWidget(w.search)
+    box.addWidget(w.undo_bar)
+    box.addWidget(w.table, 1)
+    box.addWidget(w.empty_label, 1)
+    splitter = QSplitter(Qt.Orientation.Horizontal, w)
+    splitter.setObjectName("mainSplitter")
+    splitter.addWidget(w.sidebar)
+    splitter.addWidget(center)
+    splitter.addWidget(w.detail)
+    splitter.setStretchFactor(1, 1)
+    splitter.setSizes([250, 730, 300])
+    workspace = QWidget(w)
+    outer = QVBoxLayout(workspace)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(w.message_bar)
+    outer.addWidget(splitter, 1)
+    pages = QStackedWidget(w)
+    pages.addWidget(w.welcome)
+    pages.addWidget(workspace)
+    return splitter, pages
 
 
 def _action(window: MainWindow, text: str, shortcut: Shortcut | None, slot: object) -> QAction:

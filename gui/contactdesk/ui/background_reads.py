@@ -1,0 +1,113 @@
+"""Reads of a big account that would stall the UI thread, run on a query worker instead.
+
+Ordering 100,000 contacts for the table, or counting tags over them, takes tens of
+milliseconds; the UI thread keeps painting while a worker thread with its own
+``StoreReader`` (a reader belongs to the thread that opened it) does it. Results come
+back on the UI thread through ``AccountWorker.call``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from contactdesk.core.errors import ProviderError
+from contactdesk.core.models import Group
+from contactdesk.core.schema import Capabilities
+from contactdesk.store import ContactQuery, StoreError, StoreReader
+from contactdesk.worker import AccountWorker, Err, Ok, Result
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class LocalProblem(ProviderError):
+    """A store error carried back from a worker as a value (``message`` is plain)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SidebarCounts:
+    """What the sidebar shows of an account: contacts in all, per group, per tag."""
+
+    total: int
+    groups: tuple[tuple[Group, int], ...] = ()
+    tags: tuple[tuple[str, int], ...] = ()
+
+
+def read_sidebar_counts(reader: StoreReader, capabilities: Capabilities) -> SidebarCounts:
+    groups: tuple[tuple[Group, int], ...] = ()
+    tags: tuple[tuple[str, int], ...] = ()
+    if capabilities.groups:
+        groups = tuple(
+            (g, reader.count(ContactQuery(group_id=g.remote_id))) for g in reader.groups()
+        )
+    if capabilities.tags:
+        tags = tuple(reader.tags())
+    return SidebarCounts(reader.count(ContactQuery()), groups, tags)
+
+
+class BackgroundReads:
+    """A query worker and its reader for one account's store file. No Signals.
+
+    Create and use it on the UI thread; ``close`` lets the worker finish and close its
+    reader. Answers arriving after ``close`` are dropped.
+    """
+
+    def __init__(self, name: str, path: Path) -> None:
+        self._name = name
+        self._path = path
+        self._worker: AccountWorker | None = None
+        self._reader: StoreReader | None = None  # used only on the worker thread
+        self.closed = False
+
+    def run(self, fn: Callable[[StoreReader], T], on_done: Callable[[T], None]) -> None:
+        """``fn(reader)`` on the worker; ``on_done(value)`` on the UI thread if it worked."""
+        if self.closed:
+            return
+        if self._worker is None:
+            self._worker = AccountWorker(f"{self._name}-query")
+
+        def job() -> T:
+            try:
+                if self._reader is None:
+                    self._reader = StoreReader.open(self._path)
+                return fn(self._reader)
+            except StoreError as err:
+                raise LocalProblem(err.message, detail=err.detail) from None
+
+        def done(result: Result[T]) -> None:
+            if isinstance(result, Ok) and not self.closed:
+                on_done(result.value)
+            elif isinstance(result, Err):
+                log.warning("background read failed: %s", result.error.message)
+
+        self._worker.call(job, on_done=done)
+
+    def query_ids(self, query: ContactQuery, on_done: Callable[[list[int]], None]) -> None:
+        def ids(reader: StoreReader) -> list[int]:
+            with reader.query(query) as rs:
+                return rs.local_ids()
+
+        self.run(ids, on_done)
+
+    def sidebar_counts(
+        self, capabilities: Capabilities, on_done: Callable[[SidebarCounts], None]
+    ) -> None:
+        self.run(lambda r: read_sidebar_counts(r, capabilities), on_done)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self._worker is not None:
+            self._worker.cancel_pending()
+            self._worker.submit(self._close_reader)
+            self._worker.shutdown(cancel_futures=False)
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
