@@ -18,7 +18,7 @@ import logging
 from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -52,8 +52,6 @@ from contactdesk.ui.widgets.welcome import WelcomePage
 from contactdesk.ui.window_commands import arrange, install_commands
 
 log = logging.getLogger(__name__)
-
-Shortcut = QKeySequence | QKeySequence.StandardKey | str
 
 
 class MainWindow(QMainWindow):
