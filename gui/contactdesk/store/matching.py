@@ -88,8 +88,71 @@ def count_sql(query: ContactQuery) -> tuple[str, list[Any]]:
     if in_index_order(query):
         where, params = _plain_where(query)
         return f"SELECT count(*) FROM contacts c WHERE {where}", params  # noqa: S608
+    terms = parse_query(query.text)
+    one_word = len(terms) == 1 and not terms[0].indexed and not terms[0].phone
+    if one_word and query.tag is None and query.group_id is None:
+        return _prefix_count(terms[0])
     sql, params = match_sql(query)
     return f"SELECT count(*) FROM ({sql})", params  # noqa: S608
+
+
+def _prefix_count(term: Term) -> tuple[str, list[Any]]:
+    # |name range| + |last-name range| - |both|: two index-only counts and one small
+    # intersection, instead of de-duplicating ~20,000 ids through a UNION (~40% cheaper)
+    names = f"{_VISIBLE} AND name_key BETWEEN ?1 AND ?2"
+    lasts = f"{_VISIBLE} AND last_key BETWEEN ?1 AND ?2"
+    # "+id": walk the name range's index entries and probe the last-name ids, rather
+    # than reading every row of the last-name range to look at its name
+    both = f"{names} AND +id IN ({lasts})"
+    sql = (
+        f"SELECT (SELECT count(*) FROM ({names})) + (SELECT count(*) FROM ({lasts}))"  # noqa: S608
+        f" - (SELECT count(*) FROM ({both}))"
+    )
+    return sql, [term.text, term.text + PREFIX_END]
+
+
+def row_condition(query: ContactQuery) -> tuple[str, list[Any]]:
+    """A condition on one visible row ``c`` that holds exactly when ``query`` matches it.
+
+    Meant for walking a sort index in order (see ``walk_sql``) when most rows match:
+    then only the rows walked are tested, instead of collecting every match first.
+    Text terms of 3+ characters are tested by substring, which is what the trigram
+    index answers for them; shorter ones by the same prefix ranges as ``match_sql``.
+    """
+    terms = parse_query(query.text)
+    indexed = any(t.indexed for t in terms)
+    params: list[Any] = []
+    conditions: list[str] = []
+    for term in terms:
+        if indexed:
+            conditions.append(_substring_condition(term, params))
+        elif term.phone:
+            conditions.append("c.digits BETWEEN ? AND ?")
+            params.extend((term.text, term.text + PREFIX_END))
+        else:
+            conditions.append("(c.name_key BETWEEN ? AND ? OR c.last_key BETWEEN ? AND ?)")
+            params.extend((term.text, term.text + PREFIX_END) * 2)
+    if query.tag is not None:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM contact_tags t WHERE t.tag = ? AND t.contact_id = c.id)"
+        )
+        params.append(query.tag)
+    if query.group_id is not None:
+        conditions.append("c.group_id = ?")
+        params.append(query.group_id)
+    return (" AND ".join(conditions) or "1"), params
+
+
+def walk_sql(query: ContactQuery, walk: int, wanted: int) -> tuple[str, list[Any]]:
+    """``SELECT id ...``: the first ``wanted`` matches in the query's order among the
+    first ``walk`` visible rows of its sort index. One scan stepped lazily inside SQLite
+    (no Python per row walked); fewer than ``wanted`` ids means the walk ran out."""
+    condition, params = row_condition(query)
+    sql = (
+        f"SELECT id FROM (SELECT c.id, {condition} AS hit FROM contacts c"  # noqa: S608
+        f" WHERE c.state <> 'deleted' {order_clause(query)} LIMIT ?) WHERE hit LIMIT ?"
+    )
+    return sql, [*params, walk, wanted]
 
 
 def match_sql(query: ContactQuery) -> tuple[str, list[Any]]:

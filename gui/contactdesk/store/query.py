@@ -1,8 +1,18 @@
-"""Table queries: filter + search + sort computed once, then cheap windows.
+"""Table queries: count and first rows at once, the full ordered list when needed.
 
-``Queries.run(query)`` evaluates the whole query in ONE indexed SQL statement that writes
-the ordered local ids into a per-connection temp table (``pos`` 1..n, all in C, no Python
-per row). After that:
+``Queries.run(query)`` first counts the matches (index-only SQL, no ordering). Then:
+
+- a few thousand matches or fewer: ONE indexed SQL statement writes the ordered local
+  ids into a per-connection temp table (``pos`` 1..n, all in C, no Python per row);
+- more (a keystroke like "a" or "1" that matches a big share of the list): the first
+  ``FIRST_ROWS`` of the result are found by walking the sort index in order and testing
+  each row (``matching.walk_sql``); dense matches fill them after a few hundred rows.
+  The temp table with the full order is built only when something asks beyond those
+  rows (a window further down, ``row_of`` of a contact not among them, ``local_ids``).
+  Materialising 50,000 ordered ids costs ~50 ms; a keystroke needs the count and the
+  first screenful.
+
+After that:
 
 - ``ResultSet.count`` is known for free,
 - ``ResultSet.window(offset, limit)`` is a primary-key range join: O(limit), whatever
@@ -12,6 +22,10 @@ per row). After that:
 A ``ResultSet`` is a snapshot of *which* rows match, in which order; the windows read the
 rows' *current* values. A row removed since the query ran comes back as ``None`` in its
 window slot: re-run the query (the UI does so whenever the store reports a change).
+One exception to "snapshot": when the full order of a big result is built after the
+data changed, it lists the rows matching *now* (its count may then differ from
+``ResultSet.count``; windows past the end are shorter). A stale result stays usable,
+as before; a fresh query gives the exact answer.
 
 What matches and how is in ``contactdesk.store.matching``.
 """
@@ -21,6 +35,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Callable
 
 from contactdesk.store.db import Database
 from contactdesk.store.errors import ResultClosed
@@ -30,29 +45,57 @@ from contactdesk.store.matching import (
     match_sql,
     order_clause,
     ordered_sql,
+    walk_sql,
 )
 from contactdesk.store.ranks import RANK_MIN, Ranks
 from contactdesk.store.records import ContactQuery, StoredContact
-from contactdesk.store.rows import STORED_COLUMNS, stored_from_row
+from contactdesk.store.rows import SELECT_STORED, STORED_COLUMNS, stored_from_row
 from contactdesk.store.text import parse_query
 
 #: results kept alive per connection; older ones are closed (the UI holds one or two)
 MAX_OPEN_RESULTS = 8
+#: rows of a big result found at once (the UI reads windows of 200 rows)
+FIRST_ROWS = 200
+#: results with more matches than this start lazily (below, ordering all is cheaper)
+LAZY_ABOVE = 3000
+#: rows a lazy start may walk before giving up and ordering every match instead
+#: (~1 us a row: the rows are read to test them)
+WALK_LIMIT = 8000
 _ids = itertools.count(1)
 
 
 class _Table:
-    """One computed result: a temp table shared by every handle of an equal query."""
+    """One computed result, shared by every handle of an equal query.
 
-    def __init__(self, conn: sqlite3.Connection, name: str, count: int, version: object) -> None:
+    Either materialised (a temp table of the ordered ids) or lazy: the first ids in a
+    list, the temp table built by ``materialise`` on first need.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        count: int,
+        version: object,
+        *,
+        name: str | None = None,
+        first: list[int] | None = None,
+        materialise: Callable[[], str] | None = None,
+    ) -> None:
         self.conn = conn
-        self.name = name
         self.count = count
         self.version = version
+        self.first = first
+        self._materialise = materialise
+        self.name: str | None = None
         self.handles = 0
         self.alive = True
         #: still reachable from the cache; once replaced, the last handle's close drops it
         self.cached = True
+        if name is not None:
+            self._set_name(name)
+
+    def _set_name(self, name: str) -> None:
+        self.name = name
         # the temp table's name is ours (result_<n>); values are bound parameters
         self.window_sql = (
             f"SELECT r.pos, {STORED_COLUMNS} FROM temp.{name} r"  # noqa: S608
@@ -60,6 +103,23 @@ class _Table:
         )
         self.ids_sql = f"SELECT id FROM temp.{name} WHERE pos > ? AND pos <= ? ORDER BY pos"  # noqa: S608
         self.pos_sql = f"SELECT pos FROM temp.{name} WHERE id = ?"  # noqa: S608
+
+    def covers(self, end: int) -> bool:
+        """True when rows ``..end`` are answered without the temp table."""
+        first = self.first
+        if self.name is not None or first is None:
+            return False
+        return end <= len(first) or len(first) >= self.count
+
+    def table(self) -> str:
+        """The temp table of the full order (built now if the result is lazy)."""
+        if self.name is None:
+            assert self._materialise is not None
+            self._set_name(self._materialise())
+            self._materialise = None
+            self.first = None
+        assert self.name is not None
+        return self.name
 
     def release(self) -> None:
         """Leave the cache: drop now if nobody holds it, else when the last handle closes."""
@@ -70,7 +130,9 @@ class _Table:
     def drop(self) -> None:
         if self.alive:
             self.alive = False
-            self.conn.execute(f"DROP TABLE IF EXISTS temp.{self.name}")
+            self._materialise = None
+            if self.name is not None:
+                self.conn.execute(f"DROP TABLE IF EXISTS temp.{self.name}")
 
 
 class ResultSet:
@@ -110,6 +172,15 @@ class ResultSet:
         table = self._check()
         if offset < 0 or limit < 0:
             raise ValueError("offset and limit must not be negative")
+        if table.covers(offset + limit):
+            assert table.first is not None
+            ids = table.first[offset : offset + limit]
+            if not ids:
+                return []
+            sql = f"{SELECT_STORED}WHERE c.id IN ({', '.join('?' * len(ids))})"
+            found = {r[0]: r for r in table.conn.execute(sql, ids)}
+            return [None if (r := found.get(i)) is None else stored_from_row(r) for i in ids]
+        table.table()
         rows = table.conn.execute(table.window_sql, (offset, offset + limit)).fetchall()
         return [None if row[1] is None else stored_from_row(row[1:]) for row in rows]
 
@@ -117,11 +188,22 @@ class ResultSet:
         """Local ids in order (e.g. "select all" / bulk actions); all of them by default."""
         table = self._check()
         end = self.count if limit is None else offset + limit
+        if table.covers(end):
+            assert table.first is not None
+            return table.first[offset:end]
+        table.table()
         return [r[0] for r in table.conn.execute(table.ids_sql, (offset, end))]
 
     def row_of(self, local_id: int) -> int | None:
         """The 0-based row of ``local_id`` in this result, ``None`` if it is not in it."""
         table = self._check()
+        first = table.first
+        if table.name is None and first is not None:
+            if local_id in first:
+                return first.index(local_id)
+            if len(first) >= table.count:
+                return None
+        table.table()
         found = table.conn.execute(table.pos_sql, (local_id,)).fetchone()
         return None if found is None else int(found[0]) - 1
 
@@ -159,6 +241,7 @@ class Queries:
         self._db = db
         self._tables: OrderedDict[QueryKey, _Table] = OrderedDict()
         self._ranks = Ranks(db.conn)
+        self._visible_at: tuple[object, int] | None = None
 
     def _version(self) -> object:
         conn = self._db.conn
@@ -189,27 +272,74 @@ class Queries:
 
     def _compute(self, query: ContactQuery, version: object) -> _Table:
         conn = self._db.conn
+        sql, params = count_sql(query)
+        count = int(conn.execute(sql, params).fetchone()[0])
+        if count > LAZY_ABOVE:
+            first = self._walk(query, count, self._visible(version))
+            if first is not None:
+                return _Table(
+                    conn, count, version, first=first, materialise=lambda: self._late(query)
+                )
+        return _Table(conn, count, version, name=self._materialise(query, version, count))
+
+    def _visible(self, version: object) -> int:
+        """Visible contacts (one count per data version)."""
+        if self._visible_at is None or self._visible_at[0] != version:
+            sql, params = count_sql(ContactQuery())
+            self._visible_at = (version, int(self._db.conn.execute(sql, params).fetchone()[0]))
+        return self._visible_at[1]
+
+    def _walk(self, query: ContactQuery, count: int, visible: int) -> list[int] | None:
+        """The first ``FIRST_ROWS`` ids in order, by testing rows along the sort index;
+        ``None`` when they are not among the rows walked (matches bunched further down
+        the order: then ordering every match is cheaper). Matches spread evenly need
+        ``FIRST_ROWS * visible / count`` rows; up to four times that are walked."""
+        wanted = min(count, FIRST_ROWS)
+        walk = min(WALK_LIMIT, 4 * wanted * visible // max(1, count) + 256)
+        if wanted * visible > WALK_LIMIT * count:
+            return None  # too sparse to be worth a walk
+        sql, params = walk_sql(query, walk, wanted)
+        found = [r[0] for r in self._db.conn.execute(sql, params)]
+        return found if len(found) == wanted else None
+
+    def _materialise(self, query: ContactQuery, version: object, count: int | None) -> str:
+        conn = self._db.conn
         name = f"result_{next(_ids)}"
         conn.execute(f"CREATE TEMP TABLE {name} (pos INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
         try:
-            count = self._fill(name, query, version)
+            self._fill(name, query, version, count)
         except BaseException:
             conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
             raise
-        return _Table(conn, name, count, version)
+        return name
 
-    def _fill(self, name: str, query: ContactQuery, version: object) -> int:
+    def _late(self, query: ContactQuery) -> str:
+        """The full order of a lazy result, computed on the data as it is now."""
+        try:
+            with self._db.temp_work():
+                version = self._version()
+                return self._materialise(query, version, None)
+        except BaseException:
+            self._ranks.drop_all()
+            raise
+
+    def _fill(self, name: str, query: ContactQuery, version: object, count: int | None) -> None:
+        """Write the ordered ids of ``query`` into ``temp.<name>``; ``count``, when
+        known, is how many match (it decides how to order them)."""
         conn = self._db.conn
         if in_index_order(query):  # one scan of a sort index, already in order
             sql, params = ordered_sql(query)
-            return int(conn.execute(f"INSERT INTO temp.{name} (id) {sql}", params).rowcount)
+            conn.execute(f"INSERT INTO temp.{name} (id) {sql}", params)
+            return
         # Otherwise: match, then order. With a current rank table (see ranks.py) that is
-        # one statement: integer positions, no text comparisons. Without one, count the
-        # matches first: a few are sorted directly, many are worth building the table.
+        # one statement: integer positions, no text comparisons. Without one: a few
+        # matches are sorted directly, many are worth building the table.
         # CROSS JOIN keeps SQLite walking the matches rather than the whole table.
         sql, params = match_sql(query)
         direction = "DESC" if query.descending else "ASC"
         rank = self._ranks.fresh(query.sort, version)
+        if rank is None and count is not None and count >= RANK_MIN:
+            rank = self._ranks.table(query.sort, version)
         staged = rank is None
         if staged:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS matches (id INTEGER PRIMARY KEY)")
@@ -228,10 +358,9 @@ class Queries:
                 f"SELECT x.id FROM ({sql}) x CROSS JOIN temp.{rank} k ON k.id = x.id"  # noqa: S608
                 f" ORDER BY k.pos {direction}"
             )
-        count = int(conn.execute(f"INSERT INTO temp.{name} (id) {ordered}", params).rowcount)
+        conn.execute(f"INSERT INTO temp.{name} (id) {ordered}", params)
         if staged:
             conn.execute("DELETE FROM temp.matches")
-        return count
 
     def _evict(self) -> None:
         while len(self._tables) > MAX_OPEN_RESULTS:

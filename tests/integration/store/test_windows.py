@@ -17,6 +17,7 @@ from contactdesk.store import (
     Store,
     StoreReader,
 )
+from contactdesk.store import query as query_module
 from contactdesk.store.query import MAX_OPEN_RESULTS
 from contactdesk.store.ranks import RANK_MIN, SORT_KEYS
 from contactdesk.store.text import fold, fold_name
@@ -103,12 +104,21 @@ def _expected_ids(store: Store, contacts: list[Contact], q: ContactQuery) -> set
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=contacts_strategy, queries=st.lists(query_strategy, min_size=1, max_size=4))
+@pytest.mark.parametrize("start", ["ordered at once", "lazily"])
 def test_windows_count_order_and_row_of_agree(
     rows: list[Row],
     queries: list[ContactQuery],
+    start: str,
 ) -> None:
     contacts = _build(rows)
-    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "s.sqlite3") as store:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Store.open(Path(tmp) / "s.sqlite3") as store,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        if start == "lazily":  # every result starts from a walk of the sort index
+            mp.setattr(query_module, "LAZY_ABOVE", 0)
+            mp.setattr(query_module, "FIRST_ROWS", 4)
         store.mirror.merge_page(contacts)
         conn = store._db.conn
         for q in queries:
@@ -247,3 +257,44 @@ def test_big_match_sets_are_ordered_like_the_plain_sorted_list(store: Store) -> 
     hidden = after[0]
     store.edits.delete(hidden)
     assert hidden not in store.query(ContactQuery(text="person")).local_ids()
+
+
+@pytest.mark.parametrize("walk_limit", [3, 10_000])
+def test_a_lazy_result_answers_its_first_rows_then_the_rest(
+    store: Store, monkeypatch: pytest.MonkeyPatch, walk_limit: int
+) -> None:
+    """A big result finds its first rows by walking the sort index (or, when they are
+    not found within the walk limit, orders everything at once); either way windows,
+    row_of and local_ids agree with the plain ordered list."""
+    monkeypatch.setattr(query_module, "LAZY_ABOVE", 10)
+    monkeypatch.setattr(query_module, "FIRST_ROWS", 5)
+    monkeypatch.setattr(query_module, "WALK_LIMIT", walk_limit)
+    contacts = [
+        server_contact(n, first_name=("Ana", "Bo", "Cy")[n % 3], last_name=f"L{n:03d}")
+        for n in range(120)
+    ]
+    store.mirror.merge_page(contacts)
+    everyone = store.query(ContactQuery(sort=SortColumn.PHONE, descending=True)).local_ids()
+    with store.query(ContactQuery(text="bo", sort=SortColumn.PHONE, descending=True)) as rs:
+        assert rs.count == 40 == store.count(ContactQuery(text="bo"))
+        expected = [i for i in everyone if store.get(i).contact.first_name == "Bo"]  # type: ignore[union-attr]
+        first = [s.local_id for s in rs.window(0, 5) if s is not None]
+        assert first == expected[:5]
+        assert rs.row_of(expected[2]) == 2
+        assert rs.row_of(everyone[-1]) == (None if everyone[-1] not in expected else 39)
+        assert [s.local_id for s in rs.window(3, 10) if s is not None] == expected[3:13]
+        assert rs.local_ids() == expected
+
+
+def test_a_lazy_result_built_after_a_change_lists_the_rows_matching_now(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(query_module, "LAZY_ABOVE", 10)
+    monkeypatch.setattr(query_module, "FIRST_ROWS", 5)
+    store.mirror.merge_page([server_contact(n, first_name="Ana") for n in range(30)])
+    with store.query(ContactQuery(text="an")) as rs:
+        assert rs.count == 30
+        assert len(rs.window(0, 5)) == 5
+        store.mirror.merge_page([server_contact(100 + n, first_name="Ana") for n in range(3)])
+        assert rs.count == 30  # the snapshot's count stays
+        assert len(rs.local_ids(0, 100)) == 33  # the rest is computed on today's data
