@@ -59,8 +59,10 @@ FIRST_ROWS = 200
 #: results with more matches than this start lazily (below, ordering all is cheaper)
 LAZY_ABOVE = 3000
 #: rows a lazy start may walk before giving up and ordering every match instead
-#: (~1 us a row: the rows are read to test them)
-WALK_LIMIT = 8000
+#: (~1.5 us a row: the rows are read to test them; matches bunched further down the
+#: order, e.g. names starting with "C" sorted by name, make a walk fail, so it is kept
+#: short: a failed walk must cost little beside the ordering that follows)
+WALK_LIMIT = 3000
 _ids = itertools.count(1)
 
 
@@ -293,9 +295,9 @@ class Queries:
         """The first ``FIRST_ROWS`` ids in order, by testing rows along the sort index;
         ``None`` when they are not among the rows walked (matches bunched further down
         the order: then ordering every match is cheaper). Matches spread evenly need
-        ``FIRST_ROWS * visible / count`` rows; up to four times that are walked."""
+        ``FIRST_ROWS * visible / count`` rows; up to three times that are walked."""
         wanted = min(count, FIRST_ROWS)
-        walk = min(WALK_LIMIT, 4 * wanted * visible // max(1, count) + 256)
+        walk = min(WALK_LIMIT, 3 * wanted * visible // max(1, count) + 256)
         if wanted * visible > WALK_LIMIT * count:
             return None  # too sparse to be worth a walk
         sql, params = walk_sql(query, walk, wanted)

@@ -235,3 +235,25 @@ def test_sorting_by_each_column_uses_folded_keys(people: Store) -> None:
     assert by_last[:2] in (["+12025550100", "Zoë Brontë"],)
     assert by_last.index("Siobhán Ó Súilleabháin") < by_last.index("Jean-Luc Smith-Jones")
     assert by_last.index("Łukasz Østergaard") < by_last.index("Jean-Luc Smith-Jones")
+
+
+def test_a_one_letter_count_counts_each_contact_once(store: Store) -> None:
+    """One or two letters match the start of the name as shown or of the last name; a
+    contact matching both ways ("Ada Adams") is one match, in the count as in the rows."""
+    store.mirror.merge_page(
+        [
+            Contact(phone="+15550000001", first_name="Ada", last_name="Adams", remote_id="1"),
+            Contact(phone="+15550000002", first_name="Bea", last_name="Adler", remote_id="2"),
+            Contact(phone="+15550000003", first_name="Al", last_name="Berg", remote_id="3"),
+            Contact(phone="+15550000004", first_name="Cy", last_name="Cole", remote_id="4"),
+            Contact(phone="+15550000005", last_name="Abbot", remote_id="5"),
+        ]
+    )
+    for typed in ("a", "A", "ad"):
+        found = search(store, typed)
+        assert store.count(ContactQuery(text=typed)) == len(found)
+    assert sorted(names(store, "a")) == ["Abbot", "Ada Adams", "Al Berg", "Bea Adler"]
+    assert sorted(names(store, "ad")) == ["Ada Adams", "Bea Adler"]
+    # two digits: the start of the number with its country code, nothing in the middle
+    assert len(search(store, "15")) == 5
+    assert search(store, "55") == []
