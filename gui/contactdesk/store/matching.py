@@ -143,6 +143,14 @@ def row_condition(query: ContactQuery) -> tuple[str, list[Any]]:
     return (" AND ".join(conditions) or "1"), params
 
 
+def bunched(query: ContactQuery) -> bool:
+    """True when the matches sit together far down the sort order, so walking the sort
+    index for the first rows would fail: a 1-2 letter name prefix sorted by name or
+    last name (the matching range is one stretch in the middle of the list)."""
+    short_text = any(not t.indexed and not t.phone for t in parse_query(query.text))
+    return short_text and query.sort in (SortColumn.NAME, SortColumn.LAST)
+
+
 def walk_sql(query: ContactQuery, walk: int, wanted: int) -> tuple[str, list[Any]]:
     """``SELECT id ...``: the first ``wanted`` matches in the query's order among the
     first ``walk`` visible rows of its sort index. One scan stepped lazily inside SQLite

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from contactdesk.store.db import Database
 from contactdesk.store.errors import ResultClosed
 from contactdesk.store.matching import (
+    bunched,
     count_sql,
     in_index_order,
     match_sql,
@@ -274,6 +275,10 @@ class Queries:
 
     def _compute(self, query: ContactQuery, version: object) -> _Table:
         conn = self._db.conn
+        if bunched(query):  # a walk would fail: order every match, counting them on the way
+            name = f"result_{next(_ids)}"
+            count = self._materialise(query, version, None, name)
+            return _Table(conn, count, version, name=name)
         sql, params = count_sql(query)
         count = int(conn.execute(sql, params).fetchone()[0])
         if count > LAZY_ABOVE:
@@ -282,7 +287,9 @@ class Queries:
                 return _Table(
                     conn, count, version, first=first, materialise=lambda: self._late(query)
                 )
-        return _Table(conn, count, version, name=self._materialise(query, version, count))
+        name = f"result_{next(_ids)}"
+        self._materialise(query, version, count, name)
+        return _Table(conn, count, version, name=name)
 
     def _visible(self, version: object) -> int:
         """Visible contacts (one count per data version)."""
@@ -304,35 +311,37 @@ class Queries:
         found = [r[0] for r in self._db.conn.execute(sql, params)]
         return found if len(found) == wanted else None
 
-    def _materialise(self, query: ContactQuery, version: object, count: int | None) -> str:
+    def _materialise(
+        self, query: ContactQuery, version: object, count: int | None, name: str
+    ) -> int:
+        """Create ``temp.<name>`` with the ordered ids; returns how many."""
         conn = self._db.conn
-        name = f"result_{next(_ids)}"
         conn.execute(f"CREATE TEMP TABLE {name} (pos INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
         try:
-            self._fill(name, query, version, count)
+            return self._fill(name, query, version, count)
         except BaseException:
             conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
             raise
-        return name
 
     def _late(self, query: ContactQuery) -> str:
         """The full order of a lazy result, computed on the data as it is now."""
         try:
             with self._db.temp_work():
                 version = self._version()
-                return self._materialise(query, version, None)
+                name = f"result_{next(_ids)}"
+                self._materialise(query, version, None, name)
+                return name
         except BaseException:
             self._ranks.drop_all()
             raise
 
-    def _fill(self, name: str, query: ContactQuery, version: object, count: int | None) -> None:
+    def _fill(self, name: str, query: ContactQuery, version: object, count: int | None) -> int:
         """Write the ordered ids of ``query`` into ``temp.<name>``; ``count``, when
         known, is how many match (it decides how to order them)."""
         conn = self._db.conn
         if in_index_order(query):  # one scan of a sort index, already in order
             sql, params = ordered_sql(query)
-            conn.execute(f"INSERT INTO temp.{name} (id) {sql}", params)
-            return
+            return int(conn.execute(f"INSERT INTO temp.{name} (id) {sql}", params).rowcount)
         # Otherwise: match, then order. With a current rank table (see ranks.py) that is
         # one statement: integer positions, no text comparisons. Without one: a few
         # matches are sorted directly, many are worth building the table.
@@ -360,9 +369,10 @@ class Queries:
                 f"SELECT x.id FROM ({sql}) x CROSS JOIN temp.{rank} k ON k.id = x.id"  # noqa: S608
                 f" ORDER BY k.pos {direction}"
             )
-        conn.execute(f"INSERT INTO temp.{name} (id) {ordered}", params)
+        filled = int(conn.execute(f"INSERT INTO temp.{name} (id) {ordered}", params).rowcount)
         if staged:
             conn.execute("DELETE FROM temp.matches")
+        return filled
 
     def _evict(self) -> None:
         while len(self._tables) > MAX_OPEN_RESULTS:
