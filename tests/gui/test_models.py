@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -34,6 +34,7 @@ from contactdesk.ui.models.contact_table_model import (
     ContactTableModel,
 )
 from contactdesk.ui.models.pending_model import PendingModel
+from contactdesk.ui.models.result_rows import RowsAnswer
 from contactdesk.worker import AccountWorker, Ok, Result
 
 FIELDS = (
@@ -55,6 +56,9 @@ class ReaderSource:
         self.background = background
         self.worker = AccountWorker("query") if background else None
         self.asked: list[ContactQuery] = []
+        self.followed: list[list[int]] = []
+        self.hold = False
+        self.held: list[Callable[[], None]] = []
 
     def prefers_background(self) -> bool:
         return self.background
@@ -62,19 +66,37 @@ class ReaderSource:
     def query_now(self, query: ContactQuery) -> ResultSet:
         return self.reader.query(query)
 
-    def query_ids_later(self, query: ContactQuery, on_done: Callable[[list[int]], None]) -> None:
+    def query_rows_later(
+        self,
+        query: ContactQuery,
+        starts: Sequence[int],
+        limit: int,
+        on_done: Callable[[RowsAnswer], None],
+        *,
+        follow: Sequence[int] = (),
+    ) -> None:
         assert self.worker is not None
+        self.followed.append(list(follow))
         self.asked.append(query)
         path = self.reader.path
 
-        def job() -> list[int]:
-            with StoreReader.open(path) as own, own.query(query) as rs:
-                return rs.local_ids()
+        def job() -> RowsAnswer:
+            with StoreReader.open(path) as own:
+                with own.query(query) as rs:
+                    ids = rs.local_ids()
+                wanted = {*starts, *(ids.index(i) // limit * limit for i in follow if i in ids)}
+                found = own.get_many([i for s in wanted for i in ids[s : s + limit]])
+            windows = {s: [found.get(i) for i in ids[s : s + limit]] for s in wanted}
+            return RowsAnswer(ids, {s: w for s, w in windows.items() if w})
 
-        def done(result: Result[list[int]]) -> None:
+        def done(result: Result[RowsAnswer]) -> None:
             assert isinstance(result, Ok)
             on_done(result.value)
 
+        if self.hold:  # read now, hand over when the test says so
+            answer = job()
+            self.held.append(lambda: on_done(answer))
+            return
         self.worker.call(job, on_done=done)
 
     def rows(self, local_ids: Sequence[int]) -> dict[int, StoredContact]:
@@ -218,3 +240,90 @@ def test_pending_model_passes_the_model_tester(
     assert [model.index(r, 1).data() for r in range(2)] == ["Edit", "Add"]
     model.set_entries([])
     assert model.rowCount() == 0
+
+
+def _person(i: int, first: str, last: str = "New") -> Contact:
+    return Contact(phone=f"+1415556{i:04d}", first_name=first, last_name=last, remote_id=str(i))
+
+
+def test_rows_arriving_during_a_sync_keep_the_selection_without_a_reset(
+    qtmodeltester: ModelTester, qtbot: QtBot, store: tuple[Store, StoreReader]
+) -> None:
+    writer, reader = store
+    source = ReaderSource(reader, background=True)
+    try:
+        model = ContactTableModel(FIELDS, source)
+        qtmodeltester.check(model)
+        with qtbot.waitSignal(model.loaded):
+            model.refresh()
+        selection = QItemSelectionModel(model)
+        row = 5
+        picked = model.local_id_at(row)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        flags |= QItemSelectionModel.SelectionFlag.Rows
+        selection.setCurrentIndex(model.index(row, 0), flags)
+        resets: list[str] = []
+        model.modelReset.connect(lambda: resets.append("reset"))
+        inserted: list[tuple[int, int]] = []
+        model.rowsInserted.connect(lambda _p, first, last: inserted.append((first, last)))
+        total = model.rowCount()
+
+        # a page whose names sort before everything: rows move under the selection
+        writer.mirror.merge_page([_person(i, f"Aaron{i}") for i in range(3)])
+        with qtbot.waitSignal(model.updated) as blocker:
+            model.refresh()
+        assert blocker.args == [total + 3]
+        assert model.rowCount() == total + 3
+        assert inserted == [(total, total + 2)]
+        current = selection.currentIndex()
+        assert current.row() == row + 3
+        assert model.local_id_at(current.row()) == picked
+        assert [i.row() for i in selection.selectedRows()] == [row + 3]
+        # the rows on screen came with the answer: nothing was read on the UI thread
+        reads = model.windows_read
+        assert model.index(0, model.column_of("first_name")).data() == "Aaron0"
+        assert model.windows_read == reads
+        assert source.followed[-1] == [picked]
+
+        # a page whose names sort last: only rows added at the end
+        writer.mirror.merge_page([_person(10 + i, f"Zoe{i}") for i in range(2)])
+        with qtbot.waitSignal(model.updated):
+            model.refresh()
+        assert inserted[-1] == (total + 3, total + 4)
+        assert selection.currentIndex().row() == row + 3
+
+        # a contact before the selected one goes: the selection moves up with its contact
+        gone = model.local_id_at(0)
+        assert gone is not None
+        writer.edits.delete_many([gone])
+        with qtbot.waitSignal(model.updated):
+            model.refresh()
+        assert model.rowCount() == total + 4
+        assert model.local_id_at(selection.currentIndex().row()) == picked
+        assert selection.currentIndex().row() == row + 2
+        assert resets == []
+        qtmodeltester.check(model)
+    finally:
+        source.close()
+
+
+def test_an_edit_made_while_rows_are_read_in_the_background_is_shown(
+    qtbot: QtBot, store: tuple[Store, StoreReader]
+) -> None:
+    writer, reader = store
+    source = ReaderSource(reader, background=True)
+    try:
+        model = ContactTableModel(FIELDS, source)
+        with qtbot.waitSignal(model.loaded):
+            model.refresh()
+        first = model.stored_at(0)
+        assert first is not None
+        source.hold = True
+        model.refresh()  # answered (rows read) now, delivered after the edit below
+        writer.edits.update(first.local_id, first.contact.with_changes(last_name="Edited"))
+        model.rows_changed([first.local_id])
+        with qtbot.waitSignal(model.updated):
+            source.held.pop()()
+        assert model.index(0, model.column_of("last_name")).data() == "Edited"
+    finally:
+        source.close()

@@ -9,13 +9,15 @@ Layout::
 
 The window owns no data: each account is an ``AccountSession`` handed in by app.py.
 The table reads the selected account's store through a windowed model; searching and
-sorting are store queries. Editing lives in ``ContactActions``.
+sorting are store queries. Editing lives in ``ContactActions``, what the sessions report
+(store changes, sync state, progress) in ``LiveUpdates``, and keeping the selection
+across re-queries in ``SelectionKeeper``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
@@ -28,10 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from contactdesk import APP_NAME
-from contactdesk.store import ContactQuery, PendingCounts, StoredContact
-from contactdesk.ui.background_reads import SidebarCounts
-from contactdesk.ui.change_queue import ChangeQueue
+from contactdesk.store import ContactQuery, StoredContact
 from contactdesk.ui.contact_actions import ContactActions
+from contactdesk.ui.live_updates import LiveUpdates
 from contactdesk.ui.models.account_tree_model import (
     AccountTreeModel,
     EntryKind,
@@ -41,13 +42,14 @@ from contactdesk.ui.models.account_tree_model import (
 from contactdesk.ui.models.columns import phone_formatter
 from contactdesk.ui.models.contact_table_model import ContactTableModel
 from contactdesk.ui.problems import problem_cleared, show_problem
-from contactdesk.ui.session import AccountSession, ChangeSet, Problem
+from contactdesk.ui.selection_keeper import SelectionKeeper
+from contactdesk.ui.session import AccountSession, Problem
 from contactdesk.ui.ui_state import UiState
 from contactdesk.ui.widgets.contact_table import ContactTable
 from contactdesk.ui.widgets.detail_pane import DetailPane
 from contactdesk.ui.widgets.message_bar import Level, MessageAction, MessageBar
 from contactdesk.ui.widgets.search_box import SearchBox
-from contactdesk.ui.widgets.status_panel import StatusPanel, loaded_text
+from contactdesk.ui.widgets.status_panel import StatusPanel
 from contactdesk.ui.widgets.welcome import WelcomePage
 from contactdesk.ui.window_commands import arrange, install_commands
 
@@ -98,14 +100,9 @@ class MainWindow(QMainWindow):
         self._current: AccountSession | None = None
         self._entry: SidebarEntry | None = None
         self._header_account = ""
-        #: (selected ids, current id, scroll value or None) to restore when rows arrive
-        self._keep: tuple[list[int], int | None, int | None] | None = None
-        self._auto_selected = False  # the selected row was picked by us, not the person
         #: where the person was last time; selected again when that account is added
         self._wanted = ui_state.last_selection()
 
-        self._queue = ChangeQueue(self)
-        self._queue.ready.connect(self._apply_changes)
         self._save_header = QTimer(self)
         self._save_header.setSingleShot(True)
         self._save_header.setInterval(500)
@@ -113,6 +110,9 @@ class MainWindow(QMainWindow):
         self.tree_model = AccountTreeModel(self)
         self.table_model = ContactTableModel(parent=self)
         self._build_widgets()
+        self.keeper = SelectionKeeper(self)
+        self.live = LiveUpdates(self)
+        self._connect_table()
         self.actions_ = ContactActions(self)
         self.undo_bar.dismissed.connect(self.actions_.finish_undo)
         install_commands(self)
@@ -136,13 +136,6 @@ class MainWindow(QMainWindow):
         self.sidebar.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.sidebar.selectionModel().currentChanged.connect(self._sidebar_changed)
         self.table = ContactTable(self.table_model, self)
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
-        # a click or a key in the table is a person choosing a row
-        self.table.clicked.connect(self._chosen)
-        self.table.pressed.connect(self._chosen)
-        self.table.key_navigated.connect(self._chosen)
-        self.table.selectionModel().currentChanged.connect(lambda *_: self._selection_changed())
-        self.table.header_changed.connect(self._save_header.start)
         self.empty_label = QLabel(self)
         self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -158,7 +151,18 @@ class MainWindow(QMainWindow):
 
         self.status = StatusPanel(self.statusBar())
         self.search.search_changed.connect(self._search_changed)
-        self.table_model.loaded.connect(self._loaded)
+
+    def _connect_table(self) -> None:
+        table, keeper = self.table, self.keeper
+        table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        table.selectionModel().currentChanged.connect(lambda *_: self._selection_changed())
+        # a click or a key in the table is a person choosing a row
+        table.clicked.connect(keeper.chosen)
+        table.pressed.connect(keeper.chosen)
+        table.key_navigated.connect(keeper.chosen)
+        table.header_changed.connect(self._save_header.start)
+        self.table_model.loaded.connect(lambda _n: self._rows_arrived(keeper.restore))
+        self.table_model.updated.connect(lambda _n: self._rows_arrived(keeper.follow))
 
     # -- sessions ------------------------------------------------------------------------
     @property
@@ -178,14 +182,7 @@ class MainWindow(QMainWindow):
 
     def add_session(self, session: AccountSession) -> None:
         self._sessions[session.account_id] = session
-        session.contacts_changed.connect(lambda cs, a=session.account_id: self._changed(a, cs))
-        session.groups_changed.connect(lambda a=session.account_id: self._sidebar_stale(a))
-        session.pending_changed.connect(lambda c, a=session.account_id: self._pending(a, c))
-        session.sync_state_changed.connect(lambda t, a=session.account_id: self._sync_state(a, t))
-        session.progress.connect(lambda n, t, a=session.account_id: self._progress(a, n, t))
-        session.problem.connect(self.show_problem)
-        session.problem_cleared.connect(lambda k, a=session.account_id: self._cleared(a, k))
-        session.waiting.connect(self.status.set_waiting)
+        self.live.watch(session)
         accounts = self.tree_model.accounts()
         first = [SidebarEntry(EntryKind.ALL, "", "All contacts", session.size_hint)]
         accounts.append(
@@ -194,7 +191,7 @@ class MainWindow(QMainWindow):
             )
         )
         self.tree_model.set_accounts(accounts)
-        self._refresh_sidebar(session)
+        self.live.refresh_sidebar(session)
         self.sidebar.expandAll()
         self._update_page()
         wanted_account, kind, key = self._wanted
@@ -233,7 +230,7 @@ class MainWindow(QMainWindow):
 
     def close_sessions(self) -> None:
         """Stop every account; the window shows nothing more from their stores."""
-        self._queue.stop()
+        self.live.stop()
         self._current = None
         self.table_model.set_source((), None)
         self.tree_model.set_accounts([])
@@ -247,31 +244,6 @@ class MainWindow(QMainWindow):
             return False
         self.sidebar.setCurrentIndex(idx)
         return True
-
-    @staticmethod
-    def _entries(counts: SidebarCounts) -> list[SidebarEntry]:
-        entries = [SidebarEntry(EntryKind.ALL, "", "All contacts", counts.total)]
-        entries.extend(
-            SidebarEntry(EntryKind.GROUP, g.remote_id, g.name, n) for g, n in counts.groups
-        )
-        entries.extend(SidebarEntry(EntryKind.TAG, t, t, n) for t, n in counts.tags)
-        return entries
-
-    def _refresh_sidebar(self, session: AccountSession) -> None:
-        """New counts for an account's sidebar rows (off the UI thread for big accounts:
-        counting tags over 100,000 contacts takes a tenth of a second)."""
-        if session.closed:
-            return
-        if session.prefers_background():
-            account_id = session.account_id
-
-            def arrived(counts: SidebarCounts) -> None:
-                self.tree_model.set_entries(account_id, self._entries(counts))
-                self._entry_refreshed()
-
-            session.sidebar_counts_later(arrived)
-        else:
-            self.tree_model.set_entries(session.account_id, self._entries(session.sidebar_counts()))
 
     # -- sidebar and query ---------------------------------------------------------------
     def _sidebar_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -320,35 +292,16 @@ class MainWindow(QMainWindow):
     def _run_query(self) -> None:
         """Show the sidebar entry + search text + sort now chosen; the selected contact
         stays selected if it still matches."""
-        self._keep_selection(scroll=False)
+        self.keeper.remember(scroll=False)
         self.table_model.set_query(self._query())
         self.table.show_sort_indicator()
         self._selection_changed()
 
-    def _keep_selection(self, *, scroll: bool) -> None:
-        if self._auto_selected:
-            # nobody chose that row: as rows pour in, stay at the top of the list
-            self._keep = ([], None, 0 if scroll else None)
-            return
-        ids = [s.local_id for s in self.selected_contacts()]
-        cur = self.current_contact()
-        value = self.table.verticalScrollBar().value() if scroll else None
-        self._keep = (ids, cur.local_id if cur else None, value)
-
-    def _loaded(self, _count: int) -> None:
-        """A query's rows arrived (at once, or from the background): restore the selection."""
-        keep, self._keep = self._keep, None
-        if keep is not None:
-            ids, current, scroll = keep
-            if scroll is not None:
-                self.table.verticalScrollBar().setValue(scroll)
-            if ids:
-                self.table.select_local_ids(ids, current)
-        if not self.table.selected_rows() and self.table_model.rowCount():
-            self.table.selectRow(0)
-            self._auto_selected = True
+    def _rows_arrived(self, keep: Callable[[], None]) -> None:
+        """A query's rows arrived (at once, or from the background)."""
+        keep()
         self._selection_changed()
-        self._update_loaded()
+        self.live.update_loaded()
 
     def _search_changed(self, _text: str) -> None:
         if self._current is not None:
@@ -393,22 +346,19 @@ class MainWindow(QMainWindow):
         selected = self.selected_contacts()
         return selected[0] if selected else None
 
-    def _chosen(self, *_args: object) -> None:
-        self._auto_selected = False
-
     def select_contacts(self, local_ids: list[int]) -> None:
         """Select these contacts for the person (after saving, undoing...)."""
-        self._auto_selected = False
+        self.keeper.chosen()
         self.table.select_local_ids(local_ids)
 
     def select_row(self, row: int) -> None:
-        self._auto_selected = False
+        self.keeper.chosen()
         self.table.selectRow(row)
 
     def _selection_changed(self) -> None:
         self.detail.show_contact(self.current_contact())
         self._update_actions()
-        self._update_empty()
+        self.update_empty()
 
     def _update_actions(self) -> None:
         has_session = self._current is not None
@@ -426,7 +376,8 @@ class MainWindow(QMainWindow):
         self.act_rename_group.setEnabled(bool(in_group))
         self.act_delete_group.setEnabled(bool(in_group))
 
-    def _update_empty(self) -> None:
+    def update_empty(self) -> None:
+        """The table, or words saying why it is empty."""
         empty = self._current is not None and self.table_model.rowCount() == 0
         if empty:
             q = self.table_model.query
@@ -442,89 +393,21 @@ class MainWindow(QMainWindow):
         self.table.setVisible(not empty)
 
     # -- store changes -------------------------------------------------------------------
-    def _changed(self, account_id: str, change: ChangeSet) -> None:
-        session = self._sessions.get(account_id)
-        big = session is not None and session.prefers_background()
-        self._queue.add(account_id, change, big=big)
-
-    def _sidebar_stale(self, account_id: str) -> None:
-        self._queue.sidebar_stale(account_id)
-
     def apply_changes_now(self) -> None:
         """Apply collected store changes at once (tests, and before showing a dialog)."""
-        self._apply_changes()
+        self.live.apply_changes()
 
-    def _apply_changes(self) -> None:
-        changes, stale = self._queue.take()
-        for account_id in stale:
-            session = self._sessions.get(account_id)
-            if session is not None:
-                self._refresh_sidebar(session)
-        self._entry_refreshed()
-        current = self._current
-        change = changes.get(current.account_id) if current is not None else None
-        if change is None:
-            return
-        if change.structure:
-            self._requery_keeping_selection()
-        elif change.ids:
-            self.table_model.rows_changed(change.ids)
-        self.detail.show_contact(self._refetch(self.detail.stored))
-        self._update_loaded()
-
-    def _entry_refreshed(self) -> None:
+    def entry_refreshed(self) -> None:
+        """The sidebar rows were rebuilt: keep the chosen entry's fresh label and count."""
         found = self.tree_model.entry(self.sidebar.currentIndex())
         if found is not None and found[1] is not None:
-            self._entry = found[1]  # same row, fresh label and count
-
-    def _refetch(self, stored: StoredContact | None) -> StoredContact | None:
-        if stored is None or self._current is None:
-            return None
-        return self._current.get(stored.local_id)
-
-    def _requery_keeping_selection(self) -> None:
-        self._keep_selection(scroll=True)
-        self.table_model.refresh()
-
-    def _pending(self, account_id: str, counts: object) -> None:
-        current = self._current
-        mine = current is not None and current.account_id == account_id
-        if mine and isinstance(counts, PendingCounts):
-            self.status.set_pending(counts)
-        self.actions_.pending_changed(account_id)
-
-    def _sync_state(self, account_id: str, text: str) -> None:
-        session = self._sessions.get(account_id)
-        short = "" if text == "Up to date" else text
-        self.tree_model.set_status(account_id, short)
-        if session is not None and session is self._current:
-            self.status.set_sync(f"{session.account.name}: {text}")
-            self._update_loaded()
-
-    def _progress(self, account_id: str, loaded: int, total: object) -> None:
-        session = self._sessions.get(account_id)
-        if session is not None:
-            session.loaded = (loaded, total if isinstance(total, int) else None)
-            session.size_hint = max(session.size_hint, loaded)
-            # rows arrive page by page: show them as they come (coalesced)
-            self._changed(account_id, ChangeSet(structure=True))
-
-    def _update_loaded(self) -> None:
-        session = self._current
-        if session is None:
-            self.status.set_loaded("")
-            return
-        shown = self.table_model.rowCount()
-        in_store = session.size_hint if self.table_model.query != ContactQuery() else shown
-        server_total = session.loaded[1] if session.busy else None
-        self.status.set_loaded(loaded_text(shown, in_store, server_total))
-        self._update_empty()
+            self._entry = found[1]
 
     # -- messages ------------------------------------------------------------------------
     def show_problem(self, problem: Problem) -> None:
         show_problem(self, problem)
 
-    def _cleared(self, account_id: str, kind: str) -> None:
+    def clear_problem(self, account_id: str, kind: str) -> None:
         problem_cleared(self, account_id, kind)
 
     def show_message(

@@ -41,6 +41,7 @@ from contactdesk.ui.background_reads import (
     SidebarCounts,
     read_sidebar_counts,
 )
+from contactdesk.ui.models.result_rows import RowsAnswer
 from contactdesk.ui.remote import RemoteContacts
 from contactdesk.ui.sync_engine import SyncEngine, SyncReport
 from contactdesk.worker import AccountWorker, Err, Ok, Result
@@ -183,7 +184,8 @@ class AccountSession(QObject):
 
     # -- table rows (RowSource for ContactTableModel) ---------------------------------------
     def prefers_background(self) -> bool:
-        return self.size_hint > BACKGROUND_ABOVE
+        # a first download of a big account is big from its first page on
+        return max(self.size_hint, self.loaded[1] or 0) > BACKGROUND_ABOVE
 
     def query_now(self, query: ContactQuery) -> ResultSet:
         return self.reader.query(query)
@@ -191,8 +193,16 @@ class AccountSession(QObject):
     def rows(self, local_ids: Sequence[int]) -> dict[int, StoredContact]:
         return self.reader.get_many(list(local_ids))
 
-    def query_ids_later(self, query: ContactQuery, on_done: Callable[[list[int]], None]) -> None:
-        self._reads.query_ids(query, on_done)
+    def query_rows_later(
+        self,
+        query: ContactQuery,
+        starts: Sequence[int],
+        limit: int,
+        on_done: Callable[[RowsAnswer], None],
+        *,
+        follow: Sequence[int] = (),
+    ) -> None:
+        self._reads.query_rows(query, starts, limit, on_done, follow=follow)
 
     def sidebar_counts(self) -> SidebarCounts:
         return read_sidebar_counts(self.reader, self.capabilities)

@@ -8,29 +8,35 @@ strings once. Nothing here sorts or filters in Python.
 For a big account the query itself (tens of milliseconds over 100,000 rows) runs off the
 UI thread: the table keeps showing the previous result until the new ids arrive, and a
 newer query makes an older answer stale (dropped). Small accounts query in place.
+
+Re-running the same query (rows arrived during a sync, or were added or removed) does
+not reset the model: the worker also reads the windows that were on screen, rows added
+at the end are inserted there, a new order is a layout change that moves the selection
+and the current row with their contacts, and rows whose contact and values are the same
+keep their formatted cells (nothing to format again when the view repaints).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
     Signal,
+    SignalInstance,
 )
-from PySide6.QtGui import QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
 
 from contactdesk.core.schema import FieldSpec
-from contactdesk.store import ResultSet
-from contactdesk.store.records import ContactQuery, ContactState, SortColumn, StoredContact
+from contactdesk.store.records import ContactQuery, SortColumn, StoredContact
 from contactdesk.ui.models.columns import (
     NAME_KEY,
     Column,
@@ -39,30 +45,31 @@ from contactdesk.ui.models.columns import (
     cell_text,
     plain_phone,
 )
-from contactdesk.ui.models.result_rows import IdRows, LiveRows, NoRows, Rows
+from contactdesk.ui.models.result_rows import (
+    IdRows,
+    LiveRows,
+    NoRows,
+    Rows,
+    RowsAnswer,
+    RowSource,
+)
+from contactdesk.ui.models.row_views import MarkerIcons, RowView, state_words
 
 WINDOW = 200
 MAX_WINDOWS = 24  # ~4,800 rows of display strings: a few screens either side of the view
+#: windows read along with a background query: the ones last painted (the screen spans two)
+HOT_WINDOWS = 2
+#: contacts held by the views (current row, selection) whose new windows are read too
+FOLLOW_MAX = 4
 
 
-class RowSource(Protocol):
-    """Where the rows come from (an ``AccountSession``)."""
-
-    def prefers_background(self) -> bool:
-        """Whether queries are slow enough to run off the UI thread."""
-        ...
-
-    def query_now(self, query: ContactQuery) -> ResultSet:
-        """Run the query here and now, on the UI thread's reader."""
-        ...
-
-    def query_ids_later(self, query: ContactQuery, on_done: Callable[[list[int]], None]) -> None:
-        """The same, computed on another thread; ``on_done`` runs on the UI thread."""
-        ...
-
-    def rows(self, local_ids: Sequence[int]) -> dict[int, StoredContact]:
-        """The current values of these contacts (missing ones were removed)."""
-        ...
+def _emit_rows_moved(signal: SignalInstance) -> None:
+    """Emit a layout signal through its overload with a hint: rows move, columns do not
+    (views and the selection model then track one index per row)."""
+    overloads: Any = signal  # PySide picks an overload by its C++ signature
+    overloads["QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint"].emit(
+        [], QAbstractItemModel.LayoutChangeHint.VerticalSortHint
+    )
 
 
 Index = QModelIndex | QPersistentModelIndex
@@ -71,47 +78,22 @@ LOCAL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STORED_ROLE = Qt.ItemDataRole.UserRole + 2
 STATE_ROLE = Qt.ItemDataRole.UserRole + 3
 
-_STATE_WORDS: dict[ContactState, str] = {
-    ContactState.PENDING: "Change waiting to be sent",
-    ContactState.REJECTED: "Change refused by the platform",
-    ContactState.CONFLICT: "Changed on the platform too: needs a decision",
-    ContactState.DELETED: "Delete waiting to be sent",
-}
-
-
-@dataclass(slots=True)
-class RowView:
-    """One row: the stored contact, and its cells' text once a cell was asked for.
-
-    Cells are made on first paint and kept, so a window of rows costs only the cells
-    actually on screen (formatting phones and dates is the expensive part).
-    """
-
-    stored: StoredContact
-    cells: list[str | None]
-    marker: str  # plain words for the state / opt-out ("" when nothing to say)
-    accessible: str
-
-
-def state_words(stored: StoredContact) -> str:
-    words = _STATE_WORDS.get(stored.state, "")
-    if stored.error and stored.state in (ContactState.REJECTED, ContactState.PENDING):
-        words = f"{words}: {stored.error}" if words else stored.error
-    if stored.contact.opted_out:
-        words = f"{words}. Opted out: gets no messages" if words else "Opted out: gets no messages"
-    return words
-
 
 class ContactTableModel(QAbstractTableModel):
     """Contacts of one account matching one ``ContactQuery``.
 
     Signals:
         query_changed(object): the ``ContactQuery`` now shown (after ``set_query``/sort).
-        loaded(int): the number of rows of the new result (after every re-query).
+        loaded(int): the rows of a new result, shown after a model reset (another
+            query, account or first load): the view's selection is gone.
+        updated(int): the rows of the same query run again, shown in place (rows
+            inserted, removed or moved): selection and current row stayed with their
+            contacts.
     """
 
     query_changed = Signal(object)
     loaded = Signal(int)
+    updated = Signal(int)
 
     def __init__(
         self,
@@ -127,11 +109,14 @@ class ContactTableModel(QAbstractTableModel):
         self._phone = phone_formatter
         self._query = ContactQuery()
         self._rows: Rows = NoRows()
+        self._count = 0  # rows the views know of (differs from _rows.count mid-update)
         self._windows: OrderedDict[int, list[RowView | None]] = OrderedDict()
-        self._icons: dict[str, QIcon] = {}  # made on first paint (needs the app's style)
+        self._icons = MarkerIcons()
         self._ticket = 0  # numbers queries; an answer to an older one is dropped
         self._waiting = False
         self._shown: ContactQuery | None = None  # the query the current ids answer
+        #: contacts whose values changed while a background query ran (its rows are old)
+        self._dirty: set[int] = set()
         #: windows read from the store so far (for tests and the bench)
         self.windows_read = 0
 
@@ -171,7 +156,7 @@ class ContactTableModel(QAbstractTableModel):
             self._phone = phone_formatter
         self._query = query or ContactQuery()
         self._rows.close()
-        self._rows, self._shown = NoRows(), None
+        self._rows, self._shown, self._count = NoRows(), None, 0
         self._windows.clear()
         self.endResetModel()
         self.query_changed.emit(self._query)
@@ -195,25 +180,144 @@ class ContactTableModel(QAbstractTableModel):
         # the first load of an account runs here even when big: nothing is on screen yet
         if self._shown is not None and source.prefers_background():
             self._waiting = True
+            self._dirty.clear()
 
-            def arrived(ids: list[int]) -> None:
-                self._install(ticket, query, IdRows(ids, source.rows))
+            def arrived(answer: RowsAnswer) -> None:
+                rows = IdRows(answer.ids, source.rows)
+                self._install(ticket, query, rows, answer.windows)
 
-            source.query_ids_later(query, arrived)
+            follow = self._ids_of_rows(self._rows, self._persistent_rows()[:FOLLOW_MAX])
+            source.query_rows_later(
+                query, self._hot_starts(), WINDOW, arrived, follow=list(follow.values())
+            )
         else:
             self._install(ticket, query, LiveRows(source.query_now(query)))
 
-    def _install(self, ticket: int, query: ContactQuery, rows: Rows) -> None:
+    def _persistent_rows(self) -> list[int]:
+        """Rows that views hold on to (the current row, the selection, hover...)."""
+        return sorted({p.row() for p in self.persistentIndexList()})
+
+    def _hot_starts(self) -> list[int]:
+        """The windows painted last (the end of the LRU order), else the first one."""
+        return list(self._windows)[-HOT_WINDOWS:] or [0]
+
+    def _install(
+        self,
+        ticket: int,
+        query: ContactQuery,
+        rows: Rows,
+        read: dict[int, list[StoredContact | None]] | None = None,
+    ) -> None:
         if ticket != self._ticket:
             rows.close()
             return  # a newer query was asked for meanwhile
         self._waiting = False
+        windows = self._adopt(read or {}, rows.count)
+        if query == self._shown and self._count:
+            self._update_in_place(rows, windows)
+            self.updated.emit(rows.count)
+            return
         self.beginResetModel()
         self._rows.close()
-        self._rows, self._shown = rows, query
-        self._windows.clear()
+        self._rows, self._shown, self._count = rows, query, rows.count
+        self._windows = windows
         self.endResetModel()
         self.loaded.emit(rows.count)
+
+    def _adopt(
+        self, read: dict[int, list[StoredContact | None]], count: int
+    ) -> OrderedDict[int, list[RowView | None]]:
+        """Windows read off the UI thread, as cached views. A contact whose values are
+        the same as in a cached view keeps that view (and its formatted cells); a window
+        holding a contact edited meanwhile is dropped (read again when painted)."""
+        dirty, self._dirty = self._dirty, set()
+        known: dict[int, RowView] = {}
+        for start in self._hot_starts():
+            for view in self._windows.get(start, ()):
+                if view is not None:
+                    known[view.stored.local_id] = view
+        out: OrderedDict[int, list[RowView | None]] = OrderedDict()
+        for start, stored_rows in read.items():
+            if start % WINDOW or start >= count:
+                continue
+            if any(s is not None and s.local_id in dirty for s in stored_rows):
+                continue
+            views: list[RowView | None] = []
+            for s in stored_rows:
+                if s is None:
+                    views.append(None)
+                    continue
+                old = known.get(s.local_id)
+                views.append(old if old is not None and old.stored == s else self._view(s))
+            out[start] = views
+        return out
+
+    def _update_in_place(self, rows: Rows, windows: OrderedDict[int, list[RowView | None]]) -> None:
+        """Show the same query's new result without a reset (see the module docstring)."""
+        old, old_count, new_count = self._rows, self._count, rows.count
+        if isinstance(rows, IdRows) and rows.extends(old):
+            before = self._windows
+            self._rows, self._windows = rows, windows
+            old.close()
+            self._repaint_changed(before, old_count)
+            self._resize(old_count, new_count)
+            return
+        if new_count > old_count:
+            self._resize(old_count, new_count)  # the new rows first: the moves land in range
+        _emit_rows_moved(self.layoutAboutToBeChanged)
+        persistent = self.persistentIndexList()
+        by_row = self._ids_of_rows(old, sorted({p.row() for p in persistent}))
+        self._rows, self._windows = rows, windows
+        moved = rows.rows_of(list(set(by_row.values())))
+        to = []
+        for p in persistent:
+            row = moved.get(by_row.get(p.row(), -1))
+            to.append(QModelIndex() if row is None else self.index(row, p.column()))
+        self.changePersistentIndexList(persistent, to)
+        old.close()
+        _emit_rows_moved(self.layoutChanged)
+        if new_count < old_count:
+            self._resize(old_count, new_count)
+
+    def _ids_of_rows(self, rows: Rows, wanted: list[int]) -> dict[int, int]:
+        """Local ids at these rows of a result: from cached views, else read."""
+        out: dict[int, int] = {}
+        for row in wanted:
+            window = self._windows.get(row - row % WINDOW)
+            view = None if window is None or row % WINDOW >= len(window) else window[row % WINDOW]
+            if view is not None:
+                out[row] = view.stored.local_id
+            else:
+                found = rows.ids(row, 1)
+                if found:
+                    out[row] = found[0]
+        return out
+
+    def _resize(self, old_count: int, new_count: int) -> None:
+        """Rows added or taken at the end (their contents are the current result's)."""
+        if new_count > old_count:
+            self.beginInsertRows(QModelIndex(), old_count, new_count - 1)
+            self._count = new_count
+            self.endInsertRows()
+        elif new_count < old_count:
+            self.beginRemoveRows(QModelIndex(), new_count, old_count - 1)
+            self._count = new_count
+            self.endRemoveRows()
+
+    def _repaint_changed(self, before: OrderedDict[int, list[RowView | None]], count: int) -> None:
+        """Rows kept their place: repaint those of the new windows whose view changed."""
+        last = len(self._columns) - 1
+        for start, views in self._windows.items():
+            old = before.get(start)
+            changed = [
+                i
+                for i, view in enumerate(views)
+                if start + i < count and (old is None or i >= len(old) or old[i] is not view)
+            ]
+            if changed:
+                self.dataChanged.emit(
+                    self.index(start + changed[0], 0), self.index(start + changed[-1], last), []
+                )
 
     def rows_changed(self, local_ids: Iterable[int]) -> None:
         """Values of these contacts changed (not their presence): re-read the cached
@@ -221,6 +325,8 @@ class ContactTableModel(QAbstractTableModel):
         wanted = set(local_ids)
         if not wanted:
             return
+        if self._waiting:
+            self._dirty |= wanted
         for start, rows in list(self._windows.items()):
             hits = [i for i, r in enumerate(rows) if r is not None and r.stored.local_id in wanted]
             if not hits:
@@ -256,7 +362,7 @@ class ContactTableModel(QAbstractTableModel):
 
     # -- Qt model API --------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._rows.count
+        return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._columns)
@@ -304,7 +410,7 @@ class ContactTableModel(QAbstractTableModel):
             text = self._cell(view, col) or ""
             return text if len(text) > 40 else None
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
-            return self._marker_icon(view.stored)
+            return self._icons.icon(view.stored)
         if role == Qt.ItemDataRole.ForegroundRole and view.stored.contact.opted_out:
             return QApplication.palette().color(QPalette.ColorRole.PlaceholderText)
         return None
@@ -336,7 +442,7 @@ class ContactTableModel(QAbstractTableModel):
 
     # -- internals -----------------------------------------------------------------------
     def _row(self, row: int) -> RowView | None:
-        if not 0 <= row < self._rows.count:
+        if not 0 <= row < self._count:
             return None
         start = row - row % WINDOW
         window = self._windows.get(start)
@@ -368,24 +474,6 @@ class ContactTableModel(QAbstractTableModel):
             text = view.cells[col] = cell_text(view.stored.contact, self._columns[col], self._phone)
         return text
 
-    def _marker_icon(self, stored: StoredContact) -> QIcon | None:
-        state = stored.state
-        if state is ContactState.CONFLICT:
-            return self._icon("conflict", QStyle.StandardPixmap.SP_MessageBoxWarning)
-        if state is ContactState.REJECTED:
-            return self._icon("rejected", QStyle.StandardPixmap.SP_MessageBoxCritical)
-        if state in (ContactState.PENDING, ContactState.DELETED):
-            return self._icon("pending", QStyle.StandardPixmap.SP_BrowserReload)
-        if stored.contact.opted_out:
-            return self._icon("opted_out", QStyle.StandardPixmap.SP_DialogNoButton)
-        return None
-
-    def _icon(self, name: str, pixmap: QStyle.StandardPixmap) -> QIcon:
-        icon = self._icons.get(name)
-        if icon is None:
-            icon = self._icons[name] = QApplication.style().standardIcon(pixmap)
-        return icon
-
 
 _ROLES = frozenset(
     {
@@ -407,5 +495,7 @@ __all__ = [
     "STORED_ROLE",
     "WINDOW",
     "ContactTableModel",
+    "RowSource",
     "SortColumn",
+    "state_words",
 ]

@@ -9,18 +9,29 @@ look-up of those ids on the UI thread's reader.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from contactdesk.store import ResultClosed, ResultSet, StoredContact
+from contactdesk.store import ContactQuery, ResultClosed, ResultSet, StoredContact
 
 #: reads contacts by local id (UI thread)
 Fetch = Callable[[Sequence[int]], dict[int, StoredContact]]
+
+
+@dataclass(frozen=True, slots=True)
+class RowsAnswer:
+    """A query computed off the UI thread: the ordered ids, and the rows of the windows
+    the table had on screen (keyed by first row), read on the same thread."""
+
+    ids: list[int]
+    windows: dict[int, list[StoredContact | None]] = field(default_factory=dict)
 
 
 class Rows(Protocol):
     @property
     def count(self) -> int: ...
     def window(self, start: int, limit: int) -> list[StoredContact | None]: ...
+    def ids(self, start: int, limit: int) -> list[int]: ...
     def rows_of(self, local_ids: Sequence[int]) -> dict[int, int]: ...
     def all_ids(self) -> list[int]: ...
     def close(self) -> None: ...
@@ -30,6 +41,9 @@ class NoRows:
     count = 0
 
     def window(self, start: int, limit: int) -> list[StoredContact | None]:
+        return []
+
+    def ids(self, start: int, limit: int) -> list[int]:
         return []
 
     def rows_of(self, local_ids: Sequence[int]) -> dict[int, int]:
@@ -54,6 +68,12 @@ class LiveRows:
             return self._rs.window(start, limit)
         except ResultClosed:
             return [None] * max(0, min(limit, self.count - start))
+
+    def ids(self, start: int, limit: int) -> list[int]:
+        try:
+            return self._rs.local_ids(start, limit)
+        except ResultClosed:
+            return []
 
     def rows_of(self, local_ids: Sequence[int]) -> dict[int, int]:
         out: dict[int, int] = {}
@@ -90,6 +110,16 @@ class IdRows:
         found = self._fetch(ids)
         return [found.get(i) for i in ids]
 
+    def ids(self, start: int, limit: int) -> list[int]:
+        return self._ids[start : start + limit]
+
+    def extends(self, other: Rows) -> bool:
+        """True when ``other``'s ids are the start of these, in the same order (rows
+        were only added at the end)."""
+        if not isinstance(other, IdRows) or other.count > self.count:
+            return False
+        return self._ids[: other.count] == other._ids  # a C comparison, no Python loop
+
     def rows_of(self, local_ids: Sequence[int]) -> dict[int, int]:
         if self._pos is None and len(local_ids) <= 8:
             out: dict[int, int] = {}
@@ -109,3 +139,33 @@ class IdRows:
 
     def close(self) -> None:
         return None
+
+
+class RowSource(Protocol):
+    """Where the rows come from (an ``AccountSession``)."""
+
+    def prefers_background(self) -> bool:
+        """Whether queries are slow enough to run off the UI thread."""
+        ...
+
+    def query_now(self, query: ContactQuery) -> ResultSet:
+        """Run the query here and now, on the UI thread's reader."""
+        ...
+
+    def query_rows_later(
+        self,
+        query: ContactQuery,
+        starts: Sequence[int],
+        limit: int,
+        on_done: Callable[[RowsAnswer], None],
+        *,
+        follow: Sequence[int] = (),
+    ) -> None:
+        """The same, computed on another thread with rows ``start .. start+limit-1`` for
+        each of ``starts`` and for the windows now holding the contacts in ``follow``;
+        ``on_done`` runs on the UI thread."""
+        ...
+
+    def rows(self, local_ids: Sequence[int]) -> dict[int, StoredContact]:
+        """The current values of these contacts (missing ones were removed)."""
+        ...

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from contactdesk.core.schema import FieldSpec, FieldType
 from contactdesk.store.records import ContactState, StoredContact
 from contactdesk.ui.models.columns import PhoneFormatter, format_datetime, plain_phone
-from contactdesk.ui.models.contact_table_model import state_words
+from contactdesk.ui.models.row_views import state_words
 
 
 def _plain_label(parent: QWidget, text: str = "") -> QLabel:
@@ -114,7 +114,7 @@ class DetailPane(QScrollArea):
         box.addLayout(row)
         box.addStretch(1)
         self.setWidget(body)
-        self.show_contact(None)
+        self._render(None)
 
     def set_fields(self, fields: Sequence[FieldSpec], phone: PhoneFormatter = plain_phone) -> None:
         self._phone = phone
@@ -144,7 +144,7 @@ class DetailPane(QScrollArea):
             self._form.addRow(label, line)
             self._values[spec.key] = value
             self._copy[spec.key] = copy
-        self.show_contact(self._stored)
+        self._render(self._stored)
 
     @property
     def stored(self) -> StoredContact | None:
@@ -158,6 +158,11 @@ class DetailPane(QScrollArea):
         return self._title.text()
 
     def show_contact(self, stored: StoredContact | None) -> None:
+        if stored is not None and stored == self._stored:
+            return  # same contact, same values: nothing to lay out again (rows pour in)
+        self._render(stored)
+
+    def _render(self, stored: StoredContact | None) -> None:
         self._stored = stored
         has = stored is not None
         self._empty.setVisible(not has)
