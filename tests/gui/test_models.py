@@ -34,7 +34,7 @@ from contactdesk.ui.models.contact_table_model import (
     ContactTableModel,
 )
 from contactdesk.ui.models.pending_model import PendingModel
-from contactdesk.ui.models.result_rows import RowsAnswer
+from contactdesk.ui.models.result_rows import MakeRow, RowsAnswer
 from contactdesk.worker import AccountWorker, Ok, Result
 
 FIELDS = (
@@ -74,6 +74,7 @@ class ReaderSource:
         on_done: Callable[[RowsAnswer], None],
         *,
         follow: Sequence[int] = (),
+        make_row: MakeRow,
     ) -> None:
         assert self.worker is not None
         self.followed.append(list(follow))
@@ -87,7 +88,14 @@ class ReaderSource:
                 wanted = {*starts, *(ids.index(i) // limit * limit for i in follow if i in ids)}
                 found = own.get_many([i for s in wanted for i in ids[s : s + limit]])
             windows = {s: [found.get(i) for i in ids[s : s + limit]] for s in wanted}
-            return RowsAnswer(ids, {s: w for s, w in windows.items() if w})
+            return RowsAnswer(
+                ids,
+                {
+                    s: [None if c is None else make_row(c) for c in w]
+                    for s, w in windows.items()
+                    if w
+                },
+            )
 
         def done(result: Result[RowsAnswer]) -> None:
             assert isinstance(result, Ok)

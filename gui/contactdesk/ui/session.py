@@ -41,7 +41,7 @@ from contactdesk.ui.background_reads import (
     SidebarCounts,
     read_sidebar_counts,
 )
-from contactdesk.ui.models.result_rows import RowsAnswer
+from contactdesk.ui.models.result_rows import MakeRow, RowsAnswer
 from contactdesk.ui.remote import RemoteContacts
 from contactdesk.ui.sync_engine import SyncEngine, SyncReport
 from contactdesk.worker import AccountWorker, Err, Ok, Result
@@ -201,8 +201,9 @@ class AccountSession(QObject):
         on_done: Callable[[RowsAnswer], None],
         *,
         follow: Sequence[int] = (),
+        make_row: MakeRow,
     ) -> None:
-        self._reads.query_rows(query, starts, limit, on_done, follow=follow)
+        self._reads.query_rows(query, starts, limit, on_done, follow=follow, make_row=make_row)
 
     def sidebar_counts(self) -> SidebarCounts:
         return read_sidebar_counts(self.reader, self.capabilities)

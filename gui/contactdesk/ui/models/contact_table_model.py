@@ -48,12 +48,13 @@ from contactdesk.ui.models.columns import (
 from contactdesk.ui.models.result_rows import (
     IdRows,
     LiveRows,
+    MakeRow,
     NoRows,
     Rows,
     RowsAnswer,
     RowSource,
 )
-from contactdesk.ui.models.row_views import MarkerIcons, RowView, state_words
+from contactdesk.ui.models.row_views import MarkerIcons, RowView, new_view, state_words
 
 WINDOW = 200
 MAX_WINDOWS = 24  # ~4,800 rows of display strings: a few screens either side of the view
@@ -188,7 +189,12 @@ class ContactTableModel(QAbstractTableModel):
 
             follow = self._ids_of_rows(self._rows, self._persistent_rows()[:FOLLOW_MAX])
             source.query_rows_later(
-                query, self._hot_starts(), WINDOW, arrived, follow=list(follow.values())
+                query,
+                self._hot_starts(),
+                WINDOW,
+                arrived,
+                follow=list(follow.values()),
+                make_row=self._row_maker(),
             )
         else:
             self._install(ticket, query, LiveRows(source.query_now(query)))
@@ -206,7 +212,7 @@ class ContactTableModel(QAbstractTableModel):
         ticket: int,
         query: ContactQuery,
         rows: Rows,
-        read: dict[int, list[StoredContact | None]] | None = None,
+        read: dict[int, list[RowView | None]] | None = None,
     ) -> None:
         if ticket != self._ticket:
             rows.close()
@@ -224,31 +230,38 @@ class ContactTableModel(QAbstractTableModel):
         self.endResetModel()
         self.loaded.emit(rows.count)
 
-    def _adopt(
-        self, read: dict[int, list[StoredContact | None]], count: int
-    ) -> OrderedDict[int, list[RowView | None]]:
-        """Windows read off the UI thread, as cached views. A contact whose values are
-        the same as in a cached view keeps that view (and its formatted cells); a window
-        holding a contact edited meanwhile is dropped (read again when painted)."""
-        dirty, self._dirty = self._dirty, set()
+    def _row_maker(self) -> MakeRow:
+        """Makes rows on the query worker, their cells formatted there; a contact whose
+        values are those of a row on screen keeps that row (nothing to format again)."""
+        columns, phone = list(self._columns), self._phone
         known: dict[int, RowView] = {}
         for start in self._hot_starts():
             for view in self._windows.get(start, ()):
                 if view is not None:
                     known[view.stored.local_id] = view
+
+        def make(stored: StoredContact) -> RowView:
+            old = known.get(stored.local_id)
+            if old is not None and old.stored == stored:
+                return old
+            view = new_view(stored, len(columns))
+            view.cells = [cell_text(stored.contact, col, phone) for col in columns]
+            return view
+
+        return make
+
+    def _adopt(
+        self, read: dict[int, list[RowView | None]], count: int
+    ) -> OrderedDict[int, list[RowView | None]]:
+        """Windows made off the UI thread, as the cache; a window holding a contact
+        edited meanwhile is dropped (read again when painted)."""
+        dirty, self._dirty = self._dirty, set()
         out: OrderedDict[int, list[RowView | None]] = OrderedDict()
-        for start, stored_rows in read.items():
+        for start, views in read.items():
             if start % WINDOW or start >= count:
                 continue
-            if any(s is not None and s.local_id in dirty for s in stored_rows):
+            if dirty and any(v is not None and v.stored.local_id in dirty for v in views):
                 continue
-            views: list[RowView | None] = []
-            for s in stored_rows:
-                if s is None:
-                    views.append(None)
-                    continue
-                old = known.get(s.local_id)
-                views.append(old if old is not None and old.stored == s else self._view(s))
             out[start] = views
         return out
 
@@ -461,10 +474,7 @@ class ContactTableModel(QAbstractTableModel):
         return [None if s is None else self._view(s) for s in self._rows.window(start, WINDOW)]
 
     def _view(self, stored: StoredContact) -> RowView:
-        marker = state_words(stored)
-        name = stored.contact.display_name
-        accessible = f"{name}, {marker}" if marker else name
-        return RowView(stored, [None] * len(self._columns), marker, accessible)
+        return new_view(stored, len(self._columns))
 
     def _cell(self, view: RowView, col: int) -> str | None:
         if not 0 <= col < len(view.cells):

@@ -13,18 +13,23 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from contactdesk.store import ContactQuery, ResultClosed, ResultSet, StoredContact
+from contactdesk.ui.models.row_views import RowView
 
 #: reads contacts by local id (UI thread)
 Fetch = Callable[[Sequence[int]], dict[int, StoredContact]]
 
 
+#: makes a row's view (its cells formatted) off the UI thread
+MakeRow = Callable[[StoredContact], RowView]
+
+
 @dataclass(frozen=True, slots=True)
 class RowsAnswer:
     """A query computed off the UI thread: the ordered ids, and the rows of the windows
-    the table had on screen (keyed by first row), read on the same thread."""
+    the table had on screen (keyed by first row), read and made on the same thread."""
 
     ids: list[int]
-    windows: dict[int, list[StoredContact | None]] = field(default_factory=dict)
+    windows: dict[int, list[RowView | None]] = field(default_factory=dict)
 
 
 class Rows(Protocol):
@@ -160,10 +165,11 @@ class RowSource(Protocol):
         on_done: Callable[[RowsAnswer], None],
         *,
         follow: Sequence[int] = (),
+        make_row: MakeRow,
     ) -> None:
         """The same, computed on another thread with rows ``start .. start+limit-1`` for
-        each of ``starts`` and for the windows now holding the contacts in ``follow``;
-        ``on_done`` runs on the UI thread."""
+        each of ``starts`` and for the windows now holding the contacts in ``follow``,
+        each made by ``make_row`` on that thread; ``on_done`` runs on the UI thread."""
         ...
 
     def rows(self, local_ids: Sequence[int]) -> dict[int, StoredContact]:

@@ -34,6 +34,14 @@ class RowView:
     accessible: str
 
 
+def new_view(stored: StoredContact, columns: int) -> RowView:
+    """A row with no cell made yet."""
+    marker = state_words(stored)
+    name = stored.contact.display_name
+    accessible = f"{name}, {marker}" if marker else name
+    return RowView(stored, [None] * columns, marker, accessible)
+
+
 def state_words(stored: StoredContact) -> str:
     words = _STATE_WORDS.get(stored.state, "")
     if stored.error and stored.state in (ContactState.REJECTED, ContactState.PENDING):
