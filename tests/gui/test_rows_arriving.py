@@ -60,3 +60,19 @@ def test_a_row_the_app_picked_stays_at_the_top_while_rows_arrive(practice: Pract
     assert first.contact.first_name == "Aaaron0"
     assert p.window.table.verticalScrollBar().value() == 0
     assert p.window.table.rowAt(0) == 0
+
+
+def test_a_view_scrolled_by_the_person_stays_where_it_is_while_rows_arrive(
+    practice: Practice,
+) -> None:
+    p = practice
+    p.show_all(p.textflow)
+    bar = p.window.table.verticalScrollBar()
+    p.qtbot.waitUntil(lambda: bar.maximum() > 10)
+    bar.setValue(10)  # the wheel, not a click: no row picked
+    total = p.window.table_model.rowCount()
+    p.sandbox.textflow.create_directly("5550300000", first_name="Aaaron")
+    p.window.refresh()
+    p.wait_synced(p.textflow)
+    p.qtbot.waitUntil(lambda: p.window.table_model.rowCount() == total + 1)
+    assert bar.value() == 10

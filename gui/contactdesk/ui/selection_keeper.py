@@ -4,7 +4,8 @@ Two ways rows change: a new result (another search, sidebar entry or sort: the m
 reset and the selection is restored here by local id), and the same query run again as
 rows arrive or go (the model moves the selection with its contacts; here the view only
 follows it). A row the person picked is followed; a row the app picked (the first one,
-so the details pane is not empty) is not: as rows pour in, the view stays at the top.
+so the details pane is not empty) is not: as rows pour in, the first row stays selected
+(and a view scrolled by the person stays where it was).
 """
 
 from __future__ import annotations
@@ -61,9 +62,11 @@ class SelectionKeeper(QObject):
         self._keep = None
         table = self.w.table
         if self.auto_selected:
-            if table.selected_rows() != [0] and self.w.table_model.rowCount():
+            # at the top, the first row stays the one selected; a person who scrolled
+            # away (without picking a row) keeps their place
+            at_top = table.verticalScrollBar().value() == 0
+            if at_top and table.selected_rows() != [0] and self.w.table_model.rowCount():
                 table.selectRow(0)
-            table.verticalScrollBar().setValue(0)
         else:
             rows = table.selected_rows()
             cur = table.currentIndex()
