@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -336,23 +335,3 @@ def test_an_edit_made_while_rows_are_read_in_the_background_is_shown(
         assert model.index(0, model.column_of("last_name")).data() == "Edited"
     finally:
         source.close()
-
-
-def test_a_delegate_gets_in_one_call_what_data_answers_role_by_role(
-    store: tuple[Store, StoreReader],
-) -> None:
-    _writer, reader = store
-    model = ContactTableModel(FIELDS, ReaderSource(reader))
-    model.refresh()
-    delegate = QStyledItemDelegate()
-    placeholder = QApplication.palette().color(QPalette.ColorRole.PlaceholderText)
-    for row in (0, 1, 7, WINDOW + 3):  # 0 and 7 are opted out
-        for col in range(model.columnCount()):
-            index = model.index(row, col)
-            option = QStyleOptionViewItem()
-            delegate.initStyleOption(option, index)  # asks through multiData
-            assert option.text == index.data()
-            opted_out = model.stored_at(row).contact.opted_out  # type: ignore[union-attr]
-            text_color = option.palette.color(QPalette.ColorRole.Text)
-            assert (text_color == placeholder) == opted_out
-            assert (not option.icon.isNull()) == (col == 0 and opted_out)

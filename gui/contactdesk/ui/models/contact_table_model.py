@@ -20,14 +20,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractTableModel,
     QModelIndex,
-    QModelRoleData,
-    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     Qt,
@@ -76,7 +74,6 @@ def _emit_rows_moved(signal: SignalInstance) -> None:
 
 
 Index = QModelIndex | QPersistentModelIndex
-_Roles = Sequence[QModelRoleData]
 
 LOCAL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STORED_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -404,28 +401,10 @@ class ContactTableModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if role not in _ROLES or not index.isValid():
             return None
-        return self._value(self._row(index.row()), index.column(), role)
-
-    def multiData(self, index: Index, roles: QModelRoleDataSpan | QModelRoleData) -> None:
-        """Every role a delegate asks of a cell, in one call: painting calls Python once
-        a cell, not seven times (while a sync runs, each call waits for the GIL)."""
-        # a span has len() and [i] (not in PySide's stubs); [i] gives the item itself
-        span = [roles] if isinstance(roles, QModelRoleData) else cast(_Roles, roles)
-        valid = index.isValid()
-        view = self._row(index.row()) if valid else None
-        col = index.column()
-        for i in range(len(span)):
-            item = span[i]
-            role = item.role()
-            value = self._value(view, col, role) if valid and role in _ROLES else None
-            if value is None:
-                item.clearData()
-            else:
-                item.setData(value)
-
-    def _value(self, view: RowView | None, col: int, role: int) -> object:
+        view = self._row(index.row())
         if view is None:
             return "" if role == Qt.ItemDataRole.DisplayRole else None
+        col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cell(view, col)
         if role == LOCAL_ID_ROLE:
