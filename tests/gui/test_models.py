@@ -91,7 +91,7 @@ class ReaderSource:
             return RowsAnswer(
                 ids,
                 {
-                    s: [None if c is None else make_row(c) for c in w]
+                    s: [None if c is None else make_row(s + i, c) for i, c in enumerate(w)]
                     for s, w in windows.items()
                     if w
                 },

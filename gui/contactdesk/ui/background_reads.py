@@ -65,12 +65,18 @@ class BackgroundReads:
         self._reader: StoreReader | None = None  # used only on the worker thread
         self.closed = False
 
+    def start(self) -> AccountWorker | None:
+        """Start the worker thread now (before a sync makes every thread compete for the
+        CPU: starting one then kept the UI thread waiting tens of milliseconds)."""
+        if self._worker is None and not self.closed:
+            self._worker = AccountWorker(f"{self._name}-query")
+        return self._worker
+
     def run(self, fn: Callable[[StoreReader], T], on_done: Callable[[T], None]) -> None:
         """``fn(reader)`` on the worker; ``on_done(value)`` on the UI thread if it worked."""
-        if self.closed:
+        worker = self.start()
+        if worker is None:
             return
-        if self._worker is None:
-            self._worker = AccountWorker(f"{self._name}-query")
 
         def job() -> T:
             try:
@@ -86,7 +92,7 @@ class BackgroundReads:
             elif isinstance(result, Err):
                 log.warning("background read failed: %s", result.error.message)
 
-        self._worker.call(job, on_done=done)
+        worker.call(job, on_done=done)
 
     def query_rows(
         self,
@@ -120,7 +126,9 @@ class BackgroundReads:
                 if chunk:
                     found = reader.get_many(chunk)
                     stored = [found.get(i) for i in chunk]
-                    windows[start] = [None if s is None else make_row(s) for s in stored]
+                    windows[start] = [
+                        None if s is None else make_row(start + i, s) for i, s in enumerate(stored)
+                    ]
             return RowsAnswer(ids, windows)
 
         self.run(rows, on_done)

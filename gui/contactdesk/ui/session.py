@@ -217,6 +217,7 @@ class AccountSession(QObject):
         if self._refreshing or self.closed:
             return
         self._refreshing = True
+        self._reads.start()
         self._set_state("Syncing…")
         self.worker.call(self._job_refresh, on_done=self._refreshed)
 

@@ -19,7 +19,7 @@ keep their formatted cells (nothing to format again when the view repaints).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -62,6 +62,8 @@ MAX_WINDOWS = 24  # ~4,800 rows of display strings: a few screens either side of
 HOT_WINDOWS = 2
 #: contacts held by the views (current row, selection) whose new windows are read too
 FOLLOW_MAX = 4
+#: rows either side of the screen whose cells are formatted along with a background query
+VISIBLE_MARGIN = 10
 
 
 def _emit_rows_moved(signal: SignalInstance) -> None:
@@ -120,6 +122,8 @@ class ContactTableModel(QAbstractTableModel):
         self._dirty: set[int] = set()
         #: windows read from the store so far (for tests and the bench)
         self.windows_read = 0
+        #: the first and last row on screen (the view sets it; a guess until then)
+        self.visible_rows: Callable[[], tuple[int, int]] = lambda: (0, 50)
 
     # -- configuration ------------------------------------------------------------------
     @property
@@ -231,21 +235,25 @@ class ContactTableModel(QAbstractTableModel):
         self.loaded.emit(rows.count)
 
     def _row_maker(self) -> MakeRow:
-        """Makes rows on the query worker, their cells formatted there; a contact whose
-        values are those of a row on screen keeps that row (nothing to format again)."""
+        """Makes rows on the query worker; the cells of rows on screen (or near) are
+        formatted there too. A contact whose values are those of a row on screen keeps
+        that row (nothing to format again)."""
         columns, phone = list(self._columns), self._phone
+        first, last = self.visible_rows()
+        first, last = first - VISIBLE_MARGIN, last + VISIBLE_MARGIN
         known: dict[int, RowView] = {}
         for start in self._hot_starts():
             for view in self._windows.get(start, ()):
                 if view is not None:
                     known[view.stored.local_id] = view
 
-        def make(stored: StoredContact) -> RowView:
+        def make(row: int, stored: StoredContact) -> RowView:
             old = known.get(stored.local_id)
             if old is not None and old.stored == stored:
                 return old
             view = new_view(stored, len(columns))
-            view.cells = [cell_text(stored.contact, col, phone) for col in columns]
+            if first <= row <= last:
+                view.cells = [cell_text(stored.contact, col, phone) for col in columns]
             return view
 
         return make

@@ -19,8 +19,8 @@ from contactdesk.ui.models.row_views import RowView
 Fetch = Callable[[Sequence[int]], dict[int, StoredContact]]
 
 
-#: makes a row's view (its cells formatted) off the UI thread
-MakeRow = Callable[[StoredContact], RowView]
+#: makes the view of the contact at a row (its cells formatted if on screen) off the UI thread
+MakeRow = Callable[[int, StoredContact], RowView]
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ class ContactTable(QTableView):
         self.setAccessibleName("Contacts")
         self.setModel(model)
         self._model = model
+        model.visible_rows = self.visible_rows
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setWordWrap(False)
@@ -161,6 +162,12 @@ class ContactTable(QTableView):
         if self._model.is_sortable(column):
             self._model.sort(column, order)
         self.show_sort_indicator()
+
+    def visible_rows(self) -> tuple[int, int]:
+        """The first and last row on screen (the last one a guess when the rows end)."""
+        first = max(0, self.rowAt(0))
+        height = max(1, self.verticalHeader().defaultSectionSize())
+        return first, first + self.viewport().height() // height + 1
 
     # -- selection -----------------------------------------------------------------------
     def selected_rows(self) -> list[int]:
