@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QTreeView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -136,11 +137,15 @@ class MainWindow(QMainWindow):
         self.sidebar.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.sidebar.selectionModel().currentChanged.connect(self._sidebar_changed)
         self.table = ContactTable(self.table_model, self)
-        self.empty_label = QLabel(self)
+        # over the empty table, its column headers in view: when the first rows of a
+        # download arrive only the rows are painted, nothing is laid out again
+        self.empty_label = QLabel(self.table.viewport())
         self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
         self.empty_label.setAccessibleName("No contacts")
         self.empty_label.hide()
+        QVBoxLayout(self.table.viewport()).addWidget(self.empty_label)
         self.detail = DetailPane(self)
 
         self.welcome = WelcomePage(self)
@@ -390,7 +395,6 @@ class MainWindow(QMainWindow):
             else:
                 self.empty_label.setText("No contacts here yet. Press Ctrl+N to add one.")
         self.empty_label.setVisible(empty)
-        self.table.setVisible(not empty)
 
     # -- store changes -------------------------------------------------------------------
     def apply_changes_now(self) -> None:

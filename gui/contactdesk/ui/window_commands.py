@@ -31,8 +31,7 @@ def arrange(w: MainWindow) -> tuple[QSplitter, QStackedWidget]:
     # above the table, never folded away into a toolbar overflow on a narrow window
     box.addWidget(w.search)
     box.addWidget(w.undo_bar)
-    box.addWidget(w.table, 1)
-    box.addWidget(w.empty_label, 1)
+    box.addWidget(w.table, 1)  # with the empty-table words over it (``empty_label``)
     splitter = QSplitter(Qt.Orientation.Horizontal, w)
     splitter.setObjectName("mainSplitter")
     splitter.addWidget(w.sidebar)
