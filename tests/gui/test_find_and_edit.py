@@ -55,6 +55,12 @@ def test_a_search_that_finds_nothing_says_so(practice: Practice) -> None:
     p.qtbot.waitUntil(lambda: p.window.table_model.rowCount() == 0)
     assert p.window.empty_label.isVisible()
     assert "zzqxq" in p.window.empty_label.text()
+    # the words sit over the empty table: its column headers stay in view
+    assert p.window.table.isVisible()
+    assert p.window.table.viewport().isAncestorOf(p.window.empty_label)
+    p.qtbot.keyClick(p.window.search, Qt.Key.Key_Escape)
+    p.qtbot.waitUntil(lambda: p.window.table_model.rowCount() > 0)
+    assert not p.window.empty_label.isVisible()
 
 
 def test_edit_a_contact_and_save_it(practice: Practice) -> None:
