@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from contactdesk.core.models import ProviderKind
 from contactdesk.core.schema import Capabilities, FieldSpec, RatePlan
@@ -49,34 +49,6 @@ def _textflow_class() -> type[_ProviderClass]:
     return TextFlowClient
 
 
-def _build_flexacore(
-    base_url: str,
-    key: str,
-    *,
-    plan: RatePlan | None,
-    limiter: RateLimiter | None,
-    timeout: Timeout,
-    options: dict[str, Any],
-) -> Provider:
-    from contactdesk.providers.flexacore import FlexacoreClient
-
-    return FlexacoreClient(base_url, key, plan=plan, limiter=limiter, timeout=timeout, **options)
-
-
-def _build_textflow(
-    base_url: str,
-    key: str,
-    *,
-    plan: RatePlan | None,
-    limiter: RateLimiter | None,
-    timeout: Timeout,
-    options: dict[str, Any],
-) -> Provider:
-    from contactdesk.providers.textflow import TextFlowClient
-
-    return TextFlowClient(base_url, key, plan=plan, limiter=limiter, timeout=timeout, **options)
-
-
 @dataclass(frozen=True, slots=True)
 class ProviderInfo:
     """One provider kind as the UI presents it.
@@ -91,7 +63,6 @@ class ProviderInfo:
     key_label: str
     key_help: str
     _load: Callable[[], type[_ProviderClass]]
-    _build: Callable[..., Provider]
 
     @property
     def capabilities(self) -> Capabilities:
@@ -110,7 +81,6 @@ _KINDS: dict[ProviderKind, ProviderInfo] = {
         key_label="API token",
         key_help="In Flexacore open Developers, generate a token and paste it here.",
         _load=_flexacore_class,
-        _build=_build_flexacore,
     ),
     ProviderKind.TEXTFLOW: ProviderInfo(
         kind=ProviderKind.TEXTFLOW,
@@ -119,7 +89,6 @@ _KINDS: dict[ProviderKind, ProviderInfo] = {
         key_label="API key",
         key_help="In TextFlow open the API settings and copy the key that starts with sk_live_.",
         _load=_textflow_class,
-        _build=_build_textflow,
     ),
 }
 
@@ -172,11 +141,13 @@ def create_provider(
     ``options`` go to the client (e.g. ``sending_server`` for Flexacore).
     """
     entry = info(kind)
-    return entry._build(
+    # every client takes (base_url, key, *, plan, limiter, timeout, **options)
+    client_class = cast("Callable[..., Provider]", entry._load())
+    return client_class(
         base_url or entry.default_base_url,
         key,
         plan=plan if plan is not None or limiter is not None else default_plan(kind),
         limiter=limiter,
         timeout=timeout,
-        options=options,
+        **options,
     )
