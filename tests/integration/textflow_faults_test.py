@@ -24,13 +24,6 @@ def shared_env() -> Iterator[TextFlowEnv]:
 
 
 @pytest.fixture
-def env(shared_env: TextFlowEnv) -> Iterator[TextFlowEnv]:
-    shared_env.fresh()
-    yield shared_env
-    shared_env.close_clients()
-
-
-@pytest.fixture
 def client(env: TextFlowEnv) -> TextFlowClient:
     return env.client(timeout=(3.0, 0.5))[0]
 

@@ -31,13 +31,6 @@ def shared_env() -> Iterator[TextFlowEnv]:
         yield env
 
 
-@pytest.fixture
-def env(shared_env: TextFlowEnv) -> Iterator[TextFlowEnv]:
-    shared_env.fresh()
-    yield shared_env
-    shared_env.close_clients()
-
-
 def _hammer(env: TextFlowEnv, key: str, plan: RatePlan, calls: int) -> None:
     client, _ = env.client(key, plan=plan)
     ids = [str(w["id"]) for w in env.sim.contacts()]
